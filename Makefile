@@ -1,0 +1,37 @@
+# Two commands on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+PORTAL_DATA_DIR ?= ./instance
+export PORT PORTAL_DATA_DIR
+
+# Bundled content packs and feature plugins are installed editable next to the core.
+PACKS := $(wildcard content_packs/*/pyproject.toml)
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+EXTRAS := $(foreach p,$(PACKS) $(PLUGINS),-e $(dir $(p)))
+
+.PHONY: run test install migrate clean bench
+
+# The stamp is rebuilt only when a project file changes, so a second run is quick.
+$(VENV)/.installed: pyproject.toml $(PACKS) $(PLUGINS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]' $(EXTRAS)
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/portal db upgrade
+
+run: migrate
+	$(BIN)/portal serve --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Accounts: sign-up, email verification, log-in sessions, passwords and profile."""

@@ -1,0 +1,261 @@
+"""Account rules: sign-up, verification, log-in, password reset and profile changes.
+
+Plain Python: every function takes a database session, the time, and the
+collaborators it needs. Nothing here knows about requests or templates.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select, update
+
+from portal.accounts.models import AccountToken, User, UserRole
+from portal.accounts.passwords import Hasher, password_problems
+from portal.accounts.sessions import end_all_login_sessions, hash_token
+from portal.mail.services import Mailer
+
+PURPOSE_VERIFY = "verify_email"
+PURPOSE_RESET = "reset_password"
+PURPOSE_CHANGE_EMAIL = "change_email"
+
+LOGIN_FAILED = "That email and password do not match an account."
+
+
+class AccountError(Exception):
+    """A rule was broken; `message` is safe to show, `field` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+@dataclass(frozen=True)
+class TokenLifetimes:
+    verify: timedelta = timedelta(hours=48)
+    reset: timedelta = timedelta(minutes=60)
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user_by_email(db: Session, email: str) -> User | None:
+    return db.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def roles_of(db: Session, user_id: int) -> set[str]:
+    return set(db.exec(select(UserRole.role).where(UserRole.user_id == user_id)).all())
+
+
+def _issue_token(db: Session, user: User, purpose: str, email: str, now: datetime, ttl: timedelta) -> str:
+    token = secrets.token_urlsafe(32)
+    db.add(AccountToken(token_hash=hash_token(token), user_id=user.id, purpose=purpose,
+                        email=email, created_at=now, expires_at=now + ttl))
+    return token
+
+
+def _retire_tokens(db: Session, user_id: int, purpose: str, now: datetime) -> None:
+    db.exec(update(AccountToken)
+            .where(AccountToken.user_id == user_id, AccountToken.purpose == purpose,
+                   AccountToken.used_at.is_(None))
+            .values(used_at=now))
+
+
+def find_valid_token(db: Session, token: str, purpose: str, now: datetime) -> AccountToken | None:
+    """The unused, unexpired token of that purpose, or None. Reading never spends it."""
+    if not token or len(token) > 100:
+        return None
+    row = db.exec(select(AccountToken).where(AccountToken.token_hash == hash_token(token))).first()
+    if row is None or row.purpose != purpose or row.used_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+def _spend_token(db: Session, token: str, purpose: str, now: datetime) -> AccountToken:
+    """Mark a token used exactly once, even if two requests race for it."""
+    row = find_valid_token(db, token, purpose, now)
+    if row is None:
+        raise AccountError("This link has expired or has already been used.")
+    spent = db.exec(update(AccountToken)
+                    .where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
+                    .values(used_at=now)).rowcount
+    if spent != 1:
+        raise AccountError("This link has expired or has already been used.")
+    return row
+
+
+def sign_up(db: Session, hasher: Hasher, mailer: Mailer, now: datetime, lifetimes: TokenLifetimes, *,
+            name: str, email: str, password: str, agency: str | None) -> User | None:
+    """Create an unverified account and mail a verification link.
+
+    If the address already has an account, nothing is created and its owner is
+    told by mail instead, so the page a visitor sees is the same either way.
+    """
+    email = normalise_email(email)
+    name = " ".join((name or "").split())
+    problems = password_problems(password, email=email, name=name)
+    if problems:
+        raise AccountError(problems[0], field="password")
+    existing = find_user_by_email(db, email)
+    if existing is not None:
+        mailer.queue(db, existing.email, "mail/account_exists.txt", now, name=existing.name)
+        db.commit()
+        return None
+    user = User(email=email, name=name, agency=(agency or "").strip() or None,
+                password_hash=hasher.hash(password), created_at=now, password_changed_at=now)
+    db.add(user)
+    try:
+        db.flush()
+    except IntegrityError:  # the same address signed up a moment ago in another request
+        db.rollback()
+        return None
+    token = _issue_token(db, user, PURPOSE_VERIFY, email, now, lifetimes.verify)
+    mailer.queue(db, email, "mail/verify_email.txt", now, name=user.name, token=token,
+                 hours=int(lifetimes.verify.total_seconds() // 3600))
+    db.commit()
+    return user
+
+
+def resend_verification(db: Session, mailer: Mailer, now: datetime, lifetimes: TokenLifetimes,
+                        email: str) -> None:
+    """Mail a fresh link if the address has an unverified account; otherwise do nothing.
+    The caller shows the same answer in every case."""
+    user = find_user_by_email(db, email)
+    if user is None or user.is_verified or not user.is_active:
+        return
+    _retire_tokens(db, user.id, PURPOSE_VERIFY, now)
+    token = _issue_token(db, user, PURPOSE_VERIFY, user.email, now, lifetimes.verify)
+    mailer.queue(db, user.email, "mail/verify_email.txt", now, name=user.name, token=token,
+                 hours=int(lifetimes.verify.total_seconds() // 3600))
+    db.commit()
+
+
+def verify_email(db: Session, token: str, now: datetime) -> User:
+    row = _spend_token(db, token, PURPOSE_VERIFY, now)
+    user = db.get(User, row.user_id)
+    if user.email != row.email:
+        db.rollback()
+        raise AccountError("This link was for an earlier email address of this account.")
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+    db.add(user)
+    db.commit()
+    return user
+
+
+def authenticate(db: Session, hasher: Hasher, email: str, password: str) -> User:
+    """Return the user whose email and password match, or raise one generic error."""
+    user = find_user_by_email(db, email)
+    if not hasher.verify(user.password_hash if user else None, password or ""):
+        raise AccountError(LOGIN_FAILED)
+    if not user.is_active:
+        raise AccountError("This account has been deactivated. Contact support for help.")
+    if hasher.needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+        db.add(user)
+        db.commit()
+    return user
+
+
+def request_password_reset(db: Session, mailer: Mailer, now: datetime, lifetimes: TokenLifetimes,
+                           email: str) -> None:
+    """Mail a reset link if the address has an active account. Same answer either way."""
+    user = find_user_by_email(db, email)
+    if user is None or not user.is_active:
+        return
+    token = _issue_token(db, user, PURPOSE_RESET, user.email, now, lifetimes.reset)
+    mailer.queue(db, user.email, "mail/reset_password.txt", now, name=user.name, token=token,
+                 minutes=int(lifetimes.reset.total_seconds() // 60))
+    db.commit()
+
+
+def _set_password(db: Session, hasher: Hasher, mailer: Mailer, user: User, new_password: str,
+                  now: datetime, keep_session_token: str | None) -> None:
+    problems = password_problems(new_password, email=user.email, name=user.name)
+    if problems:
+        raise AccountError(problems[0], field="password")
+    user.password_hash = hasher.hash(new_password)
+    user.password_changed_at = now
+    db.add(user)
+    # Outstanding reset links die with the old password, as do other sessions.
+    _retire_tokens(db, user.id, PURPOSE_RESET, now)
+    end_all_login_sessions(db, user.id, now, keep_token=keep_session_token)
+    mailer.queue(db, user.email, "mail/password_changed.txt", now, name=user.name,
+                 when=now.strftime("%B %d, %Y at %H:%M UTC"))
+
+
+def reset_password(db: Session, hasher: Hasher, mailer: Mailer, now: datetime, token: str,
+                   new_password: str) -> User:
+    row = find_valid_token(db, token, PURPOSE_RESET, now)
+    if row is None:
+        raise AccountError("This link has expired or has already been used.")
+    user = db.get(User, row.user_id)
+    # Check the password before spending the token, so a typo does not waste the link.
+    problems = password_problems(new_password, email=user.email, name=user.name)
+    if problems:
+        raise AccountError(problems[0], field="password")
+    _spend_token(db, token, PURPOSE_RESET, now)
+    _set_password(db, hasher, mailer, user, new_password, now, keep_session_token=None)
+    if user.email_verified_at is None:
+        user.email_verified_at = now  # the link proved they read mail at this address
+    db.commit()
+    return user
+
+
+def change_password(db: Session, hasher: Hasher, mailer: Mailer, now: datetime, user: User,
+                    current_password: str, new_password: str, session_token: str | None) -> None:
+    if not hasher.verify(user.password_hash, current_password or ""):
+        raise AccountError("Your current password is not right.", field="current_password")
+    _set_password(db, hasher, mailer, user, new_password, now, keep_session_token=session_token)
+    db.commit()
+
+
+def update_profile(db: Session, user: User, *, name: str, agency: str | None) -> None:
+    name = " ".join((name or "").split())
+    if not name:
+        raise AccountError("Enter your name.", field="name")
+    user.name = name
+    user.agency = (agency or "").strip() or None
+    db.add(user)
+    db.commit()
+
+
+def request_email_change(db: Session, hasher: Hasher, mailer: Mailer, now: datetime,
+                         lifetimes: TokenLifetimes, user: User, password: str, new_email: str) -> None:
+    """Mail a confirmation link to the new address; the account keeps the old one until then."""
+    if not hasher.verify(user.password_hash, password or ""):
+        raise AccountError("Your password is not right.", field="password")
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise AccountError("That is already your email address.", field="email")
+    taken = db.exec(select(func.count()).select_from(User).where(User.email == new_email)).one()
+    _retire_tokens(db, user.id, PURPOSE_CHANGE_EMAIL, now)
+    if not taken:  # never confirm to a visitor that another account uses the address
+        token = _issue_token(db, user, PURPOSE_CHANGE_EMAIL, new_email, now, lifetimes.verify)
+        mailer.queue(db, new_email, "mail/change_email.txt", now, name=user.name, token=token,
+                     hours=int(lifetimes.verify.total_seconds() // 3600))
+    db.commit()
+
+
+def confirm_email_change(db: Session, mailer: Mailer, now: datetime, token: str) -> User:
+    row = _spend_token(db, token, PURPOSE_CHANGE_EMAIL, now)
+    user = db.get(User, row.user_id)
+    if find_user_by_email(db, row.email) is not None:
+        db.rollback()
+        raise AccountError("That address is now used by another account.")
+    old_email = user.email
+    user.email = row.email
+    user.email_verified_at = now
+    db.add(user)
+    mailer.queue(db, old_email, "mail/email_changed_notice.txt", now, name=user.name,
+                 old_email=old_email, new_email=row.email, when=now.strftime("%B %d, %Y at %H:%M UTC"))
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise AccountError("That address is now used by another account.")
+    return user

@@ -1,0 +1,80 @@
+"""Server-side log-in sessions: the cookie carries a random token, the database decides.
+
+Ending a session in the database makes any copy of its cookie worthless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select, update
+
+from portal.accounts.models import LoginSession, User
+
+# Writing last_seen on every request would turn every page view into a write.
+LAST_SEEN_GRANULARITY = timedelta(minutes=5)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_login_session(
+    db: Session, user: User, now: datetime, *, remember: bool, idle: timedelta,
+    remember_for: timedelta, user_agent: str = "",
+) -> str:
+    """Record a new signed-in browser and return its token (shown once, never stored)."""
+    token = secrets.token_urlsafe(32)
+    db.add(LoginSession(
+        token_hash=hash_token(token), user_id=user.id, remember=remember, created_at=now,
+        last_seen_at=now, expires_at=now + (remember_for if remember else idle),
+        user_agent=user_agent[:200],
+    ))
+    user.last_login_at = now
+    db.add(user)
+    return token
+
+
+def resolve_login_session(
+    db: Session, token: str, now: datetime, *, idle: timedelta
+) -> tuple[User, LoginSession] | None:
+    """Find the active user behind a token, sliding the idle expiry forward."""
+    if not token or len(token) > 100:
+        return None
+    row = db.exec(
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return None
+    login, user = row
+    if login.ended_at is not None or login.expires_at <= now or not user.is_active:
+        return None
+    if now - login.last_seen_at >= LAST_SEEN_GRANULARITY:
+        login.last_seen_at = now
+        if not login.remember:
+            login.expires_at = now + idle
+        db.add(login)
+        db.commit()
+    return user, login
+
+
+def end_login_session(db: Session, token: str, now: datetime) -> None:
+    db.exec(
+        update(LoginSession)
+        .where(LoginSession.token_hash == hash_token(token), LoginSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+
+
+def end_all_login_sessions(db: Session, user_id: int, now: datetime, *, keep_token: str | None = None) -> int:
+    """End every session of a user (but the one given); returns how many ended."""
+    statement = update(LoginSession).where(
+        LoginSession.user_id == user_id, LoginSession.ended_at.is_(None)
+    )
+    if keep_token:
+        statement = statement.where(LoginSession.token_hash != hash_token(keep_token))
+    return db.exec(statement.values(ended_at=now)).rowcount

@@ -1,0 +1,113 @@
+"""The application factory: a readable list of steps."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask_compress import Compress
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import load_config
+
+PORTAL_DIR = Path(__file__).parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the portal. `test_config` overrides settings read from the environment."""
+    app = Flask(__name__, static_folder=None, template_folder=str(PORTAL_DIR / "common" / "templates"))
+    configure_settings(app, test_config)
+    configure_logging(app)
+    configure_services(app)
+    configure_security(app)
+    configure_accounts(app)
+    configure_templates(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def configure_settings(app: Flask, test_config: dict | None) -> None:
+    app.config.update(load_config())
+    if test_config:
+        app.config.update(test_config)
+    Path(app.config["PORTAL_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    if app.config.get("PROXY_FIX"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=0)
+
+
+def configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def configure_services(app: Flask) -> None:
+    from portal.accounts.passwords import Hasher
+    from portal.accounts.services import TokenLifetimes
+    from portal.common.clock import Clock
+    from portal.common.db import Database
+    from portal.common.storage import DatabaseStorage
+    from portal.common.web import Services, close_db
+    from portal.mail.services import Mailer
+
+    config = app.config
+    mailer = Mailer([PORTAL_DIR / "mail" / "templates"], {
+        "base_url": config["PORTAL_BASE_URL"], "portal_name": config["PORTAL_NAME"],
+        "support_email": config["SUPPORT_EMAIL"], "support_phone": config["SUPPORT_PHONE"],
+    })
+    app.extensions["portal"] = Services(
+        database=config.get("DATABASE") or Database(config["DATABASE_URL"], config["SQLITE_BUSY_TIMEOUT_MS"]),
+        clock=config.get("CLOCK") or Clock(),
+        hasher=Hasher(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"]),
+        mailer=mailer,
+        storage=DatabaseStorage(),
+        lifetimes=TokenLifetimes(verify=timedelta(hours=config["VERIFY_TOKEN_HOURS"]),
+                                 reset=timedelta(minutes=config["RESET_TOKEN_MINUTES"])),
+        session_idle=timedelta(hours=config["SESSION_IDLE_HOURS"]),
+        remember_for=timedelta(days=config["REMEMBER_DAYS"]),
+    )
+    app.teardown_appcontext(close_db)
+
+
+def configure_security(app: Flask) -> None:
+    from portal.common import security
+
+    security.init_app(app)
+    Compress(app)
+
+
+def configure_accounts(app: Flask) -> None:
+    from portal.accounts import auth
+
+    auth.init_app(app)
+
+
+def configure_templates(app: Flask) -> None:
+    from portal.common import assets, templating
+
+    assets.init_app(app)
+    templating.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.accounts.views import bp as accounts_bp
+    from portal.site.views import bp as site_bp
+    from portal.support.views import bp as support_bp
+
+    for blueprint in (site_bp, accounts_bp, support_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from portal.common import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from portal import cli
+
+    cli.init_app(app)

@@ -1,0 +1,162 @@
+"""The `portal` command: Flask's CLI group for this app, with the portal's own commands."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def _create_app() -> Flask:
+    from portal import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=True, load_dotenv=False)
+def main() -> None:
+    """Manage and serve the training portal."""
+
+
+# -- database ---------------------------------------------------------------
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="heads", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from portal import migrate
+
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo("Database is up to date.")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the revision the database is at."""
+    from portal import migrate
+
+    migrate.current(current_app.config["DATABASE_URL"])
+
+
+# -- users ------------------------------------------------------------------
+
+@click.group("users")
+def users_group() -> None:
+    """Accounts."""
+
+
+@users_group.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create a confirmed administrator, or make an existing account one."""
+    from portal.accounts.models import ROLE_ADMIN, User, UserRole
+    from portal.accounts.passwords import password_problems
+    from portal.accounts.services import find_user_by_email, normalise_email, roles_of
+    from portal.common.web import services
+
+    s = services()
+    now = s.clock.now()
+    with s.database.session() as db:
+        user = find_user_by_email(db, email)
+        if user is None:
+            problems = password_problems(password, email=email)
+            if problems:
+                raise click.ClickException(problems[0])
+            user = User(email=normalise_email(email), name=name.strip(), password_hash=s.hasher.hash(password),
+                        created_at=now, password_changed_at=now, email_verified_at=now)
+            db.add(user)
+            db.flush()
+        if ROLE_ADMIN not in roles_of(db, user.id):
+            db.add(UserRole(user_id=user.id, role=ROLE_ADMIN, granted_at=now))
+        db.commit()
+        click.echo(f"{user.email} is an administrator.")
+
+
+# -- mail -------------------------------------------------------------------
+
+@click.group("mail")
+def mail_group() -> None:
+    """The mail outbox."""
+
+
+@mail_group.command("send")
+@click.option("--watch", is_flag=True, help="Keep running, checking the outbox every INTERVAL seconds.")
+@click.option("--interval", default=5.0, show_default=True)
+@with_appcontext
+def mail_send(watch: bool, interval: float) -> None:
+    """Deliver queued mail; failed messages are retried later with back-off."""
+    from portal.mail.services import pending_count, send_due_messages
+    from portal.mail.transports import transport_from_config
+    from portal.common.web import services
+
+    s = services()
+    transport = transport_from_config(current_app.config)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    while True:
+        report = send_due_messages(s.database.session, transport, current_app.config["MAIL_FROM"], s.clock.now)
+        if not watch:
+            with s.database.session() as db:
+                click.echo(f"sent {report.sent}, failed {report.failed}, waiting {pending_count(db)}")
+            return
+        if report.sent or report.failed:
+            click.echo(f"mail: sent {report.sent}, failed {report.failed}")
+        for _ in range(max(1, int(interval * 10))):
+            if stop:
+                return
+            time.sleep(0.1)
+
+
+# -- serving ----------------------------------------------------------------
+
+@main.command("serve")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000")
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+@click.option("--mail-sender/--no-mail-sender", default=True, show_default=True,
+              help="Also run `portal mail send --watch` beside the web server.")
+def serve(host: str, port: int, workers: int, threads: int, mail_sender: bool) -> None:
+    """Serve the portal with gunicorn (the production server)."""
+    sender = None
+    if mail_sender:
+        sender = subprocess.Popen([sys.executable, "-m", "portal.cli", "mail", "send", "--watch"])
+    click.echo(f"Serving the portal on http://{host}:{port}/")
+    try:
+        subprocess.run([sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+                        "--workers", str(workers), "--threads", str(threads),
+                        "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
+                        "portal:create_app()"], check=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if sender is not None:
+            sender.terminate()
+            sender.wait(timeout=10)
+
+
+def init_app(app: Flask) -> None:
+    """Register command groups on the app, so `flask --app portal` sees them too."""
+    for group in (db_group, users_group, mail_group):
+        if group.name not in app.cli.commands:
+            app.cli.add_command(group)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Pieces shared by every area: database, clock, htmx helpers, security headers."""

@@ -1,0 +1,78 @@
+"""Request-side helpers shared by every blueprint: the request's database session,
+the portal's services, and rendering one template as a full page or an htmx fragment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app, g, make_response, render_template, request
+from sqlmodel import Session
+
+from portal.accounts.passwords import Hasher
+from portal.accounts.services import TokenLifetimes
+from portal.common.clock import Clock
+from portal.common.db import Database
+from portal.common.storage import DatabaseStorage
+from portal.mail.services import Mailer
+
+
+@dataclass
+class Services:
+    """Everything a view hands to the services; built once by create_app."""
+
+    database: Database
+    clock: Clock
+    hasher: Hasher
+    mailer: Mailer
+    storage: DatabaseStorage
+    lifetimes: TokenLifetimes
+    session_idle: timedelta
+    remember_for: timedelta
+
+
+def services() -> Services:
+    return current_app.extensions["portal"]
+
+
+def db() -> Session:
+    """The request's database session, opened on first use and closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = services().database.session()
+    return g.db_session
+
+
+def close_db(_error=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def now() -> datetime:
+    return services().clock.now()
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def render(template: str, status: int = 200, **context):
+    """Render a page template; for htmx requests its layout is the bare fragment."""
+    layout = "layouts/fragment.html" if is_htmx() else "layouts/base.html"
+    response = make_response(render_template(template, layout=layout, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Keep `next` redirects on this site: only a local path, never a host or scheme."""
+    if not target or len(target) > 500:
+        return default
+    target = target.strip()
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target

@@ -1,0 +1,1 @@
+"""Public pages: home, FAQ and the contact form."""

@@ -1,0 +1,1 @@
+"""Support: finding and helping learners, staff roles, the audit log, the contact form."""
