@@ -1,0 +1,92 @@
+"""A new user, in a real browser: sign up, read the mail file, verify, log in,
+log out, reset a forgotten password and edit the profile."""
+
+from __future__ import annotations
+
+import re
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from portal.mail.services import send_due_messages
+from portal.mail.transports import transport_from_config
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "a quiet morning patrol on elm street"
+NEW_PASSWORD = "river bend overlook at dawn 42"
+
+
+def deliver_mail(app) -> list:
+    """Run the real sender with the file transport; return the parsed .eml files."""
+    s = app.extensions["portal"]
+    send_due_messages(s.database.session, transport_from_config(app.config), app.config["MAIL_FROM"], s.clock.now)
+    folder = Path(app.config["PORTAL_DATA_DIR"]) / "mail"
+    files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in files]
+
+
+def last_link(app, to: str, path: str) -> str:
+    for message in reversed(deliver_mail(app)):
+        if message["To"] == to:
+            match = re.search(r"https?://\S*" + re.escape(path) + r"\S*", message.get_content())
+            if match:
+                return match.group(0)
+    raise AssertionError(f"no mail to {to} with a {path} link")
+
+
+def test_new_user_account_journey(live_server, page, shots):
+    app, url = live_server.app, live_server.url
+    page.goto(url + "/")
+    shots(page, "01-home")
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Full name").fill("Jordan Rivera")
+    page.get_by_label("Email address").fill("jordan.rivera@example.gov")
+    page.get_by_label("Agency or organization (optional)").fill("Riverside County Sheriff")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Type the password again").fill(PASSWORD)
+    shots(page, "02-signup-filled")
+    page.get_by_role("button", name="Create account").click()
+    assert page.get_by_role("heading", name="Check your email").is_visible()
+    shots(page, "03-check-email")
+
+    link = last_link(app, "jordan.rivera@example.gov", "/account/verify/")
+    assert link.startswith(url)
+    page.goto(link)
+    page.get_by_role("button", name="Confirm my email address").click()
+    assert "Your email address is confirmed" in page.content()
+    shots(page, "04-verified")
+
+    page.get_by_label("Email address").fill("jordan.rivera@example.gov")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_role("link", name="Jordan Rivera").is_visible()
+    page.get_by_role("button", name="Log out").click()
+    account_nav = page.get_by_role("navigation", name="Account")
+    assert account_nav.get_by_role("link", name="Log in").is_visible()
+    shots(page, "05-logged-out")
+
+    account_nav.get_by_role("link", name="Log in").click()
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email address").fill("jordan.rivera@example.gov")
+    page.get_by_role("button", name="Send reset link").click()
+    assert page.get_by_role("heading", name="Check your email").is_visible()
+    page.goto(last_link(app, "jordan.rivera@example.gov", "/account/password/reset/"))
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Type the new password again").fill(NEW_PASSWORD)
+    shots(page, "06-reset")
+    page.get_by_role("button", name="Save new password").click()
+    assert "Your password has been changed" in page.content()
+
+    page.get_by_label("Email address").fill("jordan.rivera@example.gov")
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_label("Keep me signed in on this device").check()
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Jordan Rivera").click()
+    page.get_by_label("Full name").fill("Jordan A. Rivera")
+    page.get_by_label("Agency or organization (optional)").fill("Riverside Police Department")
+    page.get_by_role("button", name="Save").click()
+    assert "Your profile has been saved" in page.content()
+    assert page.get_by_label("Full name").input_value() == "Jordan A. Rivera"
+    shots(page, "07-profile-saved")
