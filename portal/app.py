@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, static_folder=None, template_folder=str(PORTAL_DIR / "common" / "templates"))
     configure_settings(app, test_config)
     configure_logging(app)
+    configure_plugins(app)
     configure_services(app)
     configure_security(app)
     configure_accounts(app)
@@ -27,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    announce_ready(app)
     return app
 
 
@@ -44,6 +46,22 @@ def configure_logging(app: Flask) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def configure_plugins(app: Flask) -> None:
+    """Load packs and feature plugins before anything that they extend."""
+    from portal import __version__
+    from portal.packs.registry import load_registry
+    from portal.plugins.manager import get_plugin_manager
+
+    config = app.config
+    pm, report = get_plugin_manager(safe_mode=config["PORTAL_SAFE_MODE"],
+                                    extra_plugins=tuple(config.get("EXTRA_PLUGINS", ())))
+    app.extensions["plugins"] = pm
+    app.extensions["plugin_report"] = report
+    app.extensions["packs"] = load_registry(
+        pm, __version__, invalid=config["PORTAL_INVALID_PACKS"], disabled_ids=config["PORTAL_DISABLED_PACKS"],
+        max_file_bytes=config["PACK_MAX_FILE_MB"] * 1024 * 1024)
+
+
 def configure_services(app: Flask) -> None:
     from portal.accounts.passwords import Hasher
     from portal.accounts.services import TokenLifetimes
@@ -54,7 +72,10 @@ def configure_services(app: Flask) -> None:
     from portal.mail.services import Mailer
 
     config = app.config
-    mailer = Mailer([PORTAL_DIR / "mail" / "templates"], {
+    from portal.plugins.manager import collect
+
+    plugin_mail = collect(app.extensions["plugins"].hook.portal_mail_template_dirs())
+    mailer = Mailer([PORTAL_DIR / "mail" / "templates", *sorted(plugin_mail)], {
         "base_url": config["PORTAL_BASE_URL"], "portal_name": config["PORTAL_NAME"],
         "support_email": config["SUPPORT_EMAIL"], "support_phone": config["SUPPORT_PHONE"],
     })
@@ -94,10 +115,16 @@ def configure_templates(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
+    from portal.admin.views import bp as admin_bp
+    from portal.packs.views import bp as packs_bp
+    from portal.plugins.manager import collect
     from portal.site.views import bp as site_bp
     from portal.support.views import bp as support_bp
 
-    for blueprint in (site_bp, accounts_bp, support_bp):
+    for blueprint in (site_bp, accounts_bp, support_bp, admin_bp, packs_bp):
+        app.register_blueprint(blueprint)
+    plugin_blueprints = collect(app.extensions["plugins"].hook.portal_blueprints())
+    for blueprint in sorted(plugin_blueprints, key=lambda b: b.name):
         app.register_blueprint(blueprint)
 
 
@@ -111,3 +138,7 @@ def register_commands(app: Flask) -> None:
     from portal import cli
 
     cli.init_app(app)
+
+
+def announce_ready(app: Flask) -> None:
+    app.extensions["plugins"].hook.portal_app_ready(app=app)

@@ -152,10 +152,23 @@ def serve(host: str, port: int, workers: int, threads: int, mail_sender: bool) -
 
 
 def init_app(app: Flask) -> None:
-    """Register command groups on the app, so `flask --app portal` sees them too."""
-    for group in (db_group, users_group, mail_group):
+    """Register command groups on the app, so `flask --app portal` sees them too,
+    with the commands feature plugins add."""
+    from portal.plugins.manager import collect
+
+    plugin_commands = collect(app.extensions["plugins"].hook.portal_cli_commands())
+    for group in (db_group, users_group, mail_group, *sorted(plugin_commands, key=lambda c: c.name)):
         if group.name not in app.cli.commands:
             app.cli.add_command(group)
+
+
+def _register_packs_commands() -> None:
+    from portal.packs.cli import packs_group
+
+    main.add_command(packs_group)
+
+
+_register_packs_commands()
 
 
 if __name__ == "__main__":

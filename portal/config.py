@@ -51,6 +51,11 @@ def load_config() -> dict:
         "PORTAL_NAME": env.get("PORTAL_NAME", "Public Safety Training Portal"),
         "PORTAL_TIMEZONE": env.get("PORTAL_TIMEZONE", "America/New_York"),
         "PORTAL_SAFE_MODE": _bool(env.get("PORTAL_SAFE_MODE")),
+        # "fail" stops start-up on an invalid pack; "disable" sets it aside and serves the rest.
+        "PORTAL_INVALID_PACKS": env.get("PORTAL_INVALID_PACKS", "fail"),
+        "PORTAL_DISABLED_PACKS": frozenset(
+            p.strip() for p in env.get("PORTAL_DISABLED_PACKS", "").split(",") if p.strip()),
+        "PACK_MAX_FILE_MB": int(env.get("PACK_MAX_FILE_MB", "25")),
         "PORTAL_FAQ_PATH": env.get("PORTAL_FAQ_PATH", ""),
         "SUPPORT_EMAIL": env.get("SUPPORT_EMAIL", "support@portal.invalid"),
         "SUPPORT_PHONE": env.get("SUPPORT_PHONE", "1-833-650-7910"),

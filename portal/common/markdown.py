@@ -1,11 +1,13 @@
 """The one Markdown renderer for pack and site content.
 
 Raw HTML is never rendered, and links may only use http, https, mailto, tel or
-a relative address: `javascript:` and every other scheme is refused.
+a relative address: `javascript:` and every other scheme is refused. Relative
+links in pack Markdown are pointed at the pack's served files.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from functools import lru_cache
 
@@ -26,22 +28,50 @@ def is_safe_link(url: str) -> bool:
     return compact.startswith(SAFE_SCHEMES)
 
 
+def _is_relative(url: str) -> bool:
+    return not _SCHEME.match(url) and not url.startswith(("/", "#", "?"))
+
+
+def _rewrite_relative_links(state) -> None:
+    base, doc_dir = state.env.get("files_base"), state.env.get("doc_dir", "")
+    if not base:
+        return
+    for token in state.tokens:
+        for child in token.children or []:
+            attr = "href" if child.type == "link_open" else "src" if child.type == "image" else None
+            url = child.attrGet(attr) if attr else None
+            if url and _is_relative(str(url)):
+                path, _, fragment = str(url).partition("#")
+                resolved = posixpath.normpath(posixpath.join(doc_dir, path))
+                if not resolved.startswith(".."):
+                    child.attrSet(attr, base + resolved + (f"#{fragment}" if fragment else ""))
+
+
+def _open_external_links_safely(state) -> None:
+    for token in state.tokens:
+        for child in token.children or []:
+            if child.type == "link_open" and str(child.attrGet("href") or "").startswith(("http:", "https:")):
+                child.attrSet("rel", "noopener noreferrer")
+
+
 def _make_renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
     md.validateLink = is_safe_link
+    md.core.ruler.push("rewrite_relative_links", _rewrite_relative_links)
+    md.core.ruler.push("external_links", _open_external_links_safely)
     return md
 
 
 _renderer = _make_renderer()
 
 
-def render_markdown(text: str) -> str:
-    """Markdown to safe HTML."""
-    return _renderer.render(text or "")
+def render_markdown(text: str, files_base: str | None = None, doc_dir: str = "") -> str:
+    """Markdown to safe HTML; relative links resolve against doc_dir under files_base."""
+    return _renderer.render(text or "", {"files_base": files_base, "doc_dir": doc_dir})
 
 
 @lru_cache(maxsize=4096)
-def render_markdown_cached(cache_key: tuple, text: str) -> str:
-    """Markdown to safe HTML, memoised; callers key it by pack id and version."""
-    return render_markdown(text)
+def render_markdown_cached(cache_key: tuple, text: str, files_base: str | None = None, doc_dir: str = "") -> str:
+    """Markdown to safe HTML, memoised; pack callers key it by pack id and version."""
+    return render_markdown(text, files_base, doc_dir)

@@ -17,19 +17,22 @@ class NavItem:
     current: bool = False
 
 
-def nav_items() -> list[NavItem]:
-    items = [NavItem("Home", url_for("site.home")), NavItem("FAQ", url_for("site.faq")),
-             NavItem("Contact", url_for("site.contact"))]
-    if current_user.is_authenticated and current_user.has_role("support", "admin"):
-        items.append(NavItem("Support", url_for("support.search")))
+def _items(results: list) -> list[NavItem]:
+    # pluggy returns the core's trylast answer last; show the core's items first.
+    items = [NavItem(label, url_for(endpoint)) for result in reversed(results) for label, endpoint in result or []]
     for item in items:
         item.current = request.path == item.url
     return items
 
 
+def nav_items() -> list[NavItem]:
+    """Main navigation: the core's items, then those plugins add."""
+    return _items(current_app.extensions["plugins"].hook.portal_navigation(user=current_user))
+
+
 def profile_links() -> list[NavItem]:
-    """Links on the profile page that areas add as they arrive (certificates, agencies...)."""
-    return list(current_app.extensions.get("profile_links", []))
+    """Links on the profile page that areas and plugins add (certificates, agencies...)."""
+    return _items(current_app.extensions["plugins"].hook.portal_profile_links(user=current_user))
 
 
 def format_datetime(value: datetime | None) -> str:

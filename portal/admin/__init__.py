@@ -1,0 +1,1 @@
+"""Administration pages: installed packs and plugins."""

@@ -1,0 +1,111 @@
+"""`portal packs new | validate | list`: authoring tools for provider organizations.
+
+These commands do not build the app, so a broken installed pack cannot stop a
+provider from validating the pack they are fixing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from portal.packs.loader import ID_PATTERN, MANIFEST, validate_pack
+
+
+def _portal_version() -> str:
+    from portal import __version__
+
+    return __version__
+
+
+def _find_pack_dirs(path: Path) -> list[Path]:
+    if (path / MANIFEST).is_file():
+        return [path]
+    return sorted(p.parent for p in path.rglob(MANIFEST) if ".venv" not in p.parts and "build" not in p.parts)
+
+
+@click.group("packs")
+def packs_group() -> None:
+    """Content packs: create, check and list them."""
+
+
+@packs_group.command("validate")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--max-file-mb", default=25, show_default=True, help="Size budget for one file.")
+def validate(path: Path, max_file_mb: int) -> None:
+    """Check the pack at PATH (its folder, or the distribution holding it) and list every problem."""
+    pack_dirs = _find_pack_dirs(path)
+    if not pack_dirs:
+        click.echo(f"{path}: no {MANIFEST} found here or below", err=True)
+        sys.exit(1)
+    failed = False
+    for pack_dir in pack_dirs:
+        problems = validate_pack(pack_dir, _portal_version(), max_file_bytes=max_file_mb * 1024 * 1024)
+        shown = os.path.relpath(pack_dir)
+        if problems:
+            failed = True
+            click.echo(f"{shown}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
+            for problem in problems:
+                click.echo(f"  {os.path.join(shown, str(problem))}", err=True)
+        else:
+            from portal.packs.loader import load_pack
+
+            pack = load_pack(pack_dir, _portal_version(), max_file_bytes=max_file_mb * 1024 * 1024)
+            click.echo(f"{shown}: OK — {pack.id} {pack.version} ({pack.kind}, {len(pack.lessons)} "
+                       f"{'episodes' if pack.kind == 'video-series' else 'lessons'}, "
+                       f"{len(pack.questions)} questions, {len(pack.downloads)} downloads)")
+    sys.exit(1 if failed else 0)
+
+
+@packs_group.command("list")
+def list_packs() -> None:
+    """Show installed packs, their versions and whether they are served."""
+    from portal.config import load_config
+    from portal.packs.registry import load_registry
+    from portal.plugins.manager import get_plugin_manager
+
+    config = load_config()
+    pm, _ = get_plugin_manager(safe_mode=config["PORTAL_SAFE_MODE"])
+    registry = load_registry(pm, _portal_version(), invalid="disable",
+                             disabled_ids=config["PORTAL_DISABLED_PACKS"])
+    rows = [(p.id, p.version, p.kind, "enabled", registry.sources[p.id], p.title) for p in registry.all()]
+    rows += [(d.name, "-", "-", "disabled", d.source, d.reason) for d in registry.disabled]
+    if not rows:
+        click.echo("No content packs are installed." + (" (safe mode is on)" if config["PORTAL_SAFE_MODE"] else ""))
+        return
+    widths = [max(len(str(r[i])) for r in rows + [("id", "version", "kind", "status", "source", "title")])
+              for i in range(5)]
+    header = ("id", "version", "kind", "status", "source", "title")
+    for row in [header, *rows]:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row[:5], widths)) + "  " + str(row[5]))
+    for d in registry.disabled:
+        for problem in d.problems:
+            click.echo(f"  {d.name}: {problem}")
+
+
+@packs_group.command("new")
+@click.argument("name")
+@click.option("--dir", "parent", default="content_packs", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder to create the pack in.")
+@click.option("--title", default=None, help="Course title (defaults to the name).")
+def new(name: str, parent: Path, title: str | None) -> None:
+    """Write a valid starter course pack named NAME (lowercase letters, digits, hyphens)."""
+    from portal.packs.starter import write_starter_pack
+
+    if not ID_PATTERN.match(name):
+        raise click.BadParameter("use 2-63 lowercase letters, digits or hyphens, like 'traffic-stops-101'",
+                                 param_hint="NAME")
+    target = parent / name
+    if target.exists():
+        raise click.ClickException(f"{target} already exists")
+    pack_dir = write_starter_pack(target, name, title or name.replace("-", " ").title())
+    problems = validate_pack(pack_dir, _portal_version())
+    if problems:  # the starter must always be valid; say so loudly if it is not
+        raise click.ClickException("the starter pack failed validation:\n" + "\n".join(map(str, problems)))
+    click.echo(f"Created {target}. Next:\n"
+               f"  edit {pack_dir / MANIFEST} and the files beside it (see docs/content-packs.md)\n"
+               f"  .venv/bin/portal packs validate {target}\n"
+               f"  .venv/bin/pip install -e {target}   (make run installs every pack under content_packs/)")

@@ -1,0 +1,282 @@
+"""Build a `Pack` from a folder, recording every problem found on the way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from portal.packs.loader import (ACCREDITATION_STATUSES, KINDS, MANIFEST, MIN_PASS_MARK, QUESTION_TYPES,
+                                 Accreditation, Choice, Download, InPerson, InPersonSession, Lesson, Pack,
+                                 Problem, Provider, Question, Video, _Checker, _read_yaml, check_markdown,
+                                 content_type_of, version_problems)
+
+STATE_CODES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
+    "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI".split())
+
+
+def build_pack(root: Path, portal_version: str, problems: list[Problem], max_file_bytes: int) -> Pack | None:
+    data, lines = _read_yaml(root / MANIFEST, problems, MANIFEST)
+    if data is None:
+        if not problems:
+            problems.append(Problem(MANIFEST, None, "the manifest is empty"))
+        return None
+    c = _Checker(root, MANIFEST, lines, problems, max_file_bytes)
+    data = c.mapping(data, ())
+    if not data:
+        return None
+    if data.get("format") != 1:
+        c.fail(("format",), "format must be 1 (the pack format this portal reads)")
+    pack_id = c.ident(data, (), set())
+    version = c.text(data, "version", ())
+    try:
+        Version(version) if version else None
+    except InvalidVersion:
+        c.fail(("version",), f"version {version!r} is not a version number like 1.0.0")
+    kind = c.text(data, "kind", ())
+    if kind and kind not in KINDS:
+        c.fail(("kind",), f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    provider_data = c.mapping(data.get("provider"), ("provider",))
+    provider = Provider(c.text(provider_data, "name", ("provider",)),
+                        c.text(provider_data, "website", ("provider",)),
+                        c.text(provider_data, "contact", ("provider",)))
+    if provider.website and not provider.website.startswith("https://"):
+        c.fail(("provider", "website"), "provider.website must be an https:// address")
+    portal_versions = c.text(data, "portal_versions", ())
+    if portal_versions and (message := version_problems(portal_versions, portal_version)):
+        c.fail(("portal_versions",), message)
+    pass_mark = data.get("pass_mark", MIN_PASS_MARK)
+    if isinstance(pass_mark, bool) or not isinstance(pass_mark, int) or not MIN_PASS_MARK <= pass_mark <= 100:
+        c.fail(("pass_mark",), f"pass_mark must be a whole percentage from {MIN_PASS_MARK} to 100")
+        pass_mark = MIN_PASS_MARK
+    description = c.text(data, "description", (), max_len=20000)
+    if description:
+        _markdown_in_yaml(root, c, ("description",), description, problems)
+
+    downloads = _downloads(c, data)
+    public = {d.file for d in downloads}
+    lessons_key = "episodes" if kind == "video-series" else "lessons"
+    if kind == "video-series" and data.get("lessons"):
+        c.fail(("lessons",), "a video-series lists `episodes`, not `lessons`")
+    lessons = _lessons(root, c, data, lessons_key, kind, problems, public)
+    questions, pre_draw, post_draw = _assessments(root, c, data, kind, problems, max_file_bytes)
+    accreditation = _accreditation(c, data)
+    in_person = _in_person(c, data, kind)
+    if kind == "course" and not lessons:
+        c.fail(("lessons",), "a course needs at least one lesson")
+    if kind == "video-series" and not lessons:
+        c.fail(("episodes",), "a video series needs at least one episode")
+    if problems:
+        return None
+    return Pack(
+        id=pack_id, version=version, title=c.text(data, "title", (), max_len=200), provider=provider, kind=kind,
+        summary=c.text(data, "summary", (), max_len=300), description=description,
+        topics=c.strings(data, "topics", ()), audience=c.strings(data, "audience", ()),
+        estimated_hours=float(c.number(data, "estimated_hours", ()) or 0),
+        language=c.text(data, "language", (), max_len=20), portal_versions=portal_versions, pass_mark=pass_mark,
+        lessons=tuple(lessons), downloads=tuple(downloads), questions=tuple(questions), pre_draw=pre_draw,
+        post_draw=post_draw, accreditation=tuple(accreditation), in_person=in_person, root=root,
+    )
+
+
+def _markdown_in_yaml(root, c: _Checker, path: tuple, text: str, problems: list[Problem]) -> None:
+    found: list[Problem] = []
+    check_markdown(root, MANIFEST, text, found)
+    for problem in found:
+        c.fail(path, f"{'.'.join(map(str, path))}: {problem.message}")
+
+
+def _downloads(c: _Checker, data: dict) -> list[Download]:
+    downloads, seen = [], set()
+    for index, item in enumerate(c.listing(data, "downloads", ())):
+        path = ("downloads", index)
+        item = c.mapping(item, path)
+        if not item:
+            continue
+        ident = c.ident(item, path, seen)
+        title = c.text(item, "title", path, max_len=200)
+        file = c.file(item, "file", path)
+        if ident and title and file:
+            downloads.append(Download(ident, title, file, (c.root / file).stat().st_size, content_type_of(file)))
+    return downloads
+
+
+def _video(c: _Checker, item: dict, path: tuple) -> Video | None:
+    if item.get("video") is None:
+        return None
+    path = path + ("video",)
+    video = c.mapping(item["video"], path)
+    file = c.file(video, "file", path, required=False)
+    url = c.text(video, "url", path, required=False, max_len=500)
+    if bool(video.get("file")) == bool(url):
+        c.fail(path, f"{'.'.join(map(str, path))} needs exactly one of `file` or `url`")
+    if url and not url.startswith("https://"):
+        c.fail(path + ("url",), "video.url must be an https:// address")
+    captions = c.file(video, "captions", path, required=False)
+    if video.get("file") and not video.get("captions"):
+        c.fail(path, f"{'.'.join(map(str, path))}: the video file {video.get('file')} has no captions; "
+                     "every video file needs a WebVTT captions file")
+    if captions:
+        head = (c.root / captions).read_bytes()[:10].lstrip(b"\xef\xbb\xbf")
+        if not captions.endswith(".vtt") or not head.startswith(b"WEBVTT"):
+            c.fail(path + ("captions",), f"captions {captions} must be a WebVTT file starting with WEBVTT")
+    duration = c.number(video, "duration_seconds", path, required=False, integer=True)
+    return Video(file, url or None, captions, c.file(video, "transcript", path, required=False),
+                 c.file(video, "poster", path, required=False), c.file(video, "light", path, required=False),
+                 duration)
+
+
+def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, public: set[str]) -> list[Lesson]:
+    lessons, seen = [], set()
+    items = c.listing(data, key, (), required=kind in ("course", "video-series"))
+    for index, item in enumerate(items):
+        path = (key, index)
+        item = c.mapping(item, path)
+        if not item:
+            continue
+        ident = c.ident(item, path, seen)
+        title = c.text(item, "title", path, max_len=200)
+        file = c.file(item, "file", path)
+        minutes = c.number(item, "minutes", path, required=kind == "course", integer=True)
+        video = _video(c, item, path)
+        if video:
+            public.update(f for f in (video.file, video.captions, video.transcript, video.poster, video.light) if f)
+        prompts = c.strings(item, "discussion_prompts", path, required=kind == "video-series")
+        if kind == "video-series" and video is None:
+            c.fail(path, f"episode {ident or index} needs a video")
+        body = ""
+        if file:
+            try:
+                body = (root / file).read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                problems.append(Problem(file, None, "lesson file is not UTF-8 text"))
+        lessons.append(Lesson(ident, title, file or "", int(minutes or (video.duration_seconds or 60) // 60 or 1),
+                              body, video, c.text(item, "summary", path, required=False, max_len=500), prompts))
+    for lesson in lessons:
+        if lesson.file and lesson.body:
+            check_markdown(root, lesson.file, lesson.body, problems, public)
+    return lessons
+
+
+def _assessments(root, c: _Checker, data: dict, kind: str, problems, max_file_bytes):
+    if kind != "course":
+        if data.get("assessments"):
+            c.fail(("assessments",), f"a {kind} pack has no assessments")
+        return [], 0, 0
+    spec = c.mapping(data.get("assessments"), ("assessments",))
+    if not spec:
+        return [], 0, 0
+    bank = c.file(spec, "bank", ("assessments",))
+    questions = _questions(root, bank, problems, max_file_bytes) if bank else []
+    draws = {}
+    for use in ("pre", "post"):
+        part = c.mapping(spec.get(use), ("assessments", use))
+        draw = c.number(part, "draw", ("assessments", use), integer=True, minimum=1) if part else None
+        available = sum(1 for q in questions if use in q.use)
+        if draw and bank and draw > available:
+            c.fail(("assessments", use, "draw"), f"assessments.{use}.draw is {draw} but the bank has only "
+                                                 f"{available} {use} questions")
+        draws[use] = int(draw or 0)
+    return questions, draws["pre"], draws["post"]
+
+
+def _questions(root: Path, bank: str, problems: list[Problem], max_file_bytes: int) -> list[Question]:
+    data, lines = _read_yaml(root / bank, problems, bank)
+    c = _Checker(root, bank, lines, problems, max_file_bytes)
+    data = c.mapping(data, ()) if data is not None else {}
+    questions, seen = [], set()
+    for index, item in enumerate(c.listing(data, "questions", (), required=True)):
+        path = ("questions", index)
+        item = c.mapping(item, path)
+        if not item:
+            continue
+        ident = c.ident(item, path, seen)
+        qtype = c.text(item, "type", path)
+        text = c.text(item, "text", path, max_len=2000)
+        use = c.strings(item, "use", path, required=True)
+        if any(u not in ("pre", "post") for u in use):
+            c.fail(path + ("use",), "use may list only pre and post")
+        choices = _choices(c, item, path, qtype)
+        if qtype and qtype not in QUESTION_TYPES:
+            c.fail(path + ("type",), f"type must be one of {', '.join(QUESTION_TYPES)}, not {qtype!r}")
+        questions.append(Question(ident, qtype, text, use, tuple(choices),
+                                  c.text(item, "feedback", path, required=False, max_len=2000)))
+    return questions
+
+
+def _choices(c: _Checker, item: dict, path: tuple, qtype: str) -> list[Choice]:
+    if qtype == "true_false":
+        answer = item.get("answer")
+        if not isinstance(answer, bool):
+            c.fail(path + ("answer",), "a true_false question needs `answer: true` or `answer: false`")
+        return [Choice("true", "True", answer is True), Choice("false", "False", answer is False)]
+    choices, seen = [], set()
+    for index, raw in enumerate(c.listing(item, "choices", path, required=True)):
+        cpath = path + ("choices", index)
+        raw = c.mapping(raw, cpath)
+        if not raw:
+            continue
+        cid = c.text(raw, "id", cpath, max_len=20)
+        if cid in seen:
+            c.fail(cpath + ("id",), f"choice id {cid!r} is used twice")
+        seen.add(cid)
+        correct = raw.get("correct", False)
+        if not isinstance(correct, bool):
+            c.fail(cpath + ("correct",), "correct must be true or false")
+        choices.append(Choice(cid, c.text(raw, "text", cpath, max_len=1000), correct is True))
+    right = sum(ch.correct for ch in choices)
+    if len(choices) < 2:
+        c.fail(path + ("choices",), "a question needs at least two choices")
+    elif qtype == "single" and right != 1:
+        c.fail(path + ("choices",), f"a single-choice question needs exactly one correct choice, not {right}")
+    elif qtype == "multiple" and (right < 1 or right == len(choices)):
+        c.fail(path + ("choices",), "a multiple-choice question needs at least one correct and one wrong choice")
+    return choices
+
+
+def _accreditation(c: _Checker, data: dict) -> list[Accreditation]:
+    entries, states = [], set()
+    for index, item in enumerate(c.listing(data, "accreditation", ())):
+        path = ("accreditation", index)
+        item = c.mapping(item, path)
+        if not item:
+            continue
+        state = c.text(item, "state", path, max_len=2).upper()
+        if state and state not in STATE_CODES:
+            c.fail(path + ("state",), f"state {state!r} is not a two-letter U.S. state or territory code")
+        if state in states:
+            c.fail(path + ("state",), f"state {state} is listed twice; give one entry per state")
+        states.add(state)
+        status = c.text(item, "status", path)
+        if status and status not in ACCREDITATION_STATUSES:
+            c.fail(path + ("status",), f"status must be one of {', '.join(ACCREDITATION_STATUSES)}")
+        valid_from, valid_through = c.date_(item, "valid_from", path), c.date_(item, "valid_through", path)
+        if valid_from and valid_through and valid_from > valid_through:
+            c.fail(path + ("valid_through",), "valid_through is before valid_from")
+        entries.append(Accreditation(state, c.text(item, "body", path, max_len=120), status,
+                                     c.text(item, "number", path, max_len=60),
+                                     float(c.number(item, "credit_hours", path) or 0), valid_from, valid_through))
+    return entries
+
+
+def _in_person(c: _Checker, data: dict, kind: str) -> InPerson | None:
+    if kind != "in-person":
+        if data.get("in_person"):
+            c.fail(("in_person",), "only an in-person pack has `in_person`")
+        return None
+    spec = c.mapping(data.get("in_person"), ("in_person",))
+    url = c.text(spec, "registration_url", ("in_person",), max_len=500) if spec else ""
+    if url and not url.startswith("https://"):
+        c.fail(("in_person", "registration_url"), "registration_url must be an https:// address")
+    sessions = []
+    for index, item in enumerate(c.listing(spec, "sessions", ("in_person",)) if spec else []):
+        path = ("in_person", "sessions", index)
+        item = c.mapping(item, path)
+        if not item:
+            continue
+        starts, ends = c.date_(item, "starts", path, True), c.date_(item, "ends", path, True)
+        if starts and ends and ends < starts:
+            c.fail(path + ("ends",), "ends is before starts")
+        sessions.append(InPersonSession(c.text(item, "location", path, max_len=200), starts, ends))
+    return InPerson(url, tuple(sessions))

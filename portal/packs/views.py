@@ -1,0 +1,33 @@
+"""Serving a pack's public files: media, captions, transcripts, posters and downloads.
+
+Only files the manifest names as media or downloads are served; lesson sources
+and question banks (with their answer keys) never leave the server.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, request, send_from_directory
+
+from portal.packs.loader import content_type_of
+from portal.packs.registry import files_base
+
+bp = Blueprint("packs", __name__)
+ONE_YEAR = 365 * 24 * 3600
+
+
+def registry():
+    return current_app.extensions["packs"]
+
+
+@bp.get("/packs/<pack_id>/<version>/files/<path:filename>")
+def pack_file(pack_id: str, version: str, filename: str):
+    pack = registry().get(pack_id)
+    if pack is None or filename not in pack.public_files():
+        abort(404)
+    if version != pack.version:  # an old link after a pack update: send it to the current file
+        return redirect(files_base(pack) + filename, code=302)
+    as_download = request.args.get("download") == "1"
+    response = send_from_directory(pack.root, filename, mimetype=content_type_of(filename), conditional=True,
+                                   as_attachment=as_download, max_age=ONE_YEAR)
+    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+    return response

@@ -1,0 +1,16 @@
+"""The core's own hook implementations, registered through the same manager as any
+plugin; `trylast` so that plugins come first where order matters."""
+
+from __future__ import annotations
+
+from portal.plugins import hookimpl
+
+
+@hookimpl(trylast=True)
+def portal_navigation(user):
+    items = [("Home", "site.home"), ("FAQ", "site.faq"), ("Contact", "site.contact")]
+    if getattr(user, "is_authenticated", False) and user.has_role("support", "admin"):
+        items.append(("Support", "support.search"))
+    if getattr(user, "is_authenticated", False) and user.has_role("admin"):
+        items.append(("Admin", "admin.packs"))
+    return items
