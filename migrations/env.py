@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from alembic import context
 from sqlalchemy import create_engine, pool
 
@@ -11,6 +13,8 @@ from sqlmodel import SQLModel
 
 config = context.config
 url = config.attributes.get("database_url") or load_config()["DATABASE_URL"]
+for module in config.attributes.get("model_modules", []):
+    importlib.import_module(module)  # a feature plugin's own tables
 target_metadata = SQLModel.metadata
 
 

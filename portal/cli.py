@@ -38,7 +38,7 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
     from portal import migrate
 
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision, pm=current_app.extensions["plugins"])
     click.echo("Database is up to date.")
 
 
@@ -48,7 +48,7 @@ def db_current() -> None:
     """Show the revision the database is at."""
     from portal import migrate
 
-    migrate.current(current_app.config["DATABASE_URL"])
+    migrate.current(current_app.config["DATABASE_URL"], pm=current_app.extensions["plugins"])
 
 
 # -- users ------------------------------------------------------------------

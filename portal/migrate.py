@@ -1,4 +1,8 @@
-"""Alembic, driven from Python: `portal db upgrade` and the tests use this."""
+"""Alembic, driven from Python: `portal db upgrade` and the tests use this.
+
+Feature plugins add their own version folders and model modules through the
+`portal_migration_dirs` and `portal_model_modules` hooks.
+"""
 
 from __future__ import annotations
 
@@ -11,21 +15,35 @@ from alembic.config import Config
 MIGRATIONS_DIR = Path(os.environ.get("PORTAL_MIGRATIONS_DIR", Path(__file__).resolve().parent.parent / "migrations"))
 
 
-def alembic_config(database_url: str) -> Config:
+def plugin_migration_parts(pm=None) -> tuple[list[str], list[str]]:
+    """Version folders and model modules of installed feature plugins."""
+    from portal.plugins.manager import collect, get_plugin_manager
+
+    if pm is None:
+        pm, _ = get_plugin_manager(safe_mode=os.environ.get("PORTAL_SAFE_MODE", "") in {"1", "true"})
+    dirs = sorted(str(d) for d in collect(pm.hook.portal_migration_dirs()))
+    modules = sorted(collect(pm.hook.portal_model_modules()))
+    return dirs, modules
+
+
+def alembic_config(database_url: str, pm=None) -> Config:
+    dirs, modules = plugin_migration_parts(pm)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join([str(MIGRATIONS_DIR / "versions"), *dirs]))
     config.attributes["database_url"] = database_url
+    config.attributes["model_modules"] = modules
     return config
 
 
-def upgrade(database_url: str, revision: str = "heads") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "heads", pm=None) -> None:
+    command.upgrade(alembic_config(database_url, pm), revision)
 
 
-def downgrade(database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(database_url), revision)
+def downgrade(database_url: str, revision: str, pm=None) -> None:
+    command.downgrade(alembic_config(database_url, pm), revision)
 
 
-def current(database_url: str) -> None:
-    command.current(alembic_config(database_url), verbose=False)
+def current(database_url: str, pm=None) -> None:
+    command.current(alembic_config(database_url, pm), verbose=False)
