@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Regenerate the downloads of the ``inperson-sro-basic`` content pack.
+
+This in-person course listing has no video. The only generated file is
+
+* ``pack/downloads/course-flyer.pdf``: a printable flyer built from ``pack/pack.yaml``
+  (title, summary, description, session dates, registration link), so the flyer
+  can never disagree with the listing.
+
+Rebuild it after you edit ``pack.yaml``.
+
+Requirements
+------------
+* DejaVu fonts (Debian: ``fonts-dejavu-core``)
+* Python 3.11+ with ``weasyprint``, ``markdown-it-py`` and ``pyyaml``, e.g.::
+
+      python3 -m venv /tmp/packvenv
+      /tmp/packvenv/bin/pip install weasyprint markdown-it-py pyyaml
+      /tmp/packvenv/bin/python tools/build_media.py
+
+The output is deterministic for a given WeasyPrint version (no timestamps are
+written into the PDF).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACK = ROOT / "portal_pack_inperson_sro_basic" / "pack"
+DOWNLOADS = PACK / "downloads"
+MAX_FLYER_BYTES = 200_000
+
+CSS = """
+@page {
+  size: Letter;
+  margin: 0.7in 0.8in 0.8in 0.8in;
+  @bottom-left { content: "%(footer)s"; font: 8pt "DejaVu Sans"; color: #5a6b7b; }
+  @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt "DejaVu Sans"; color: #5a6b7b; }
+}
+html { font-family: "DejaVu Sans", sans-serif; font-size: 9.5pt; line-height: 1.4; color: #1b2733; }
+.banner { background: #1f4e3d; color: white; padding: 14pt 16pt; margin-bottom: 12pt; }
+.banner .provider { font-size: 9pt; letter-spacing: 0.5pt; text-transform: uppercase; color: #cfe6dc; }
+.banner h1 { font-size: 20pt; margin: 4pt 0 4pt 0; }
+.banner p { margin: 0; font-size: 10pt; color: #eef6f2; }
+h2 { font-size: 12pt; color: #1f4e3d; margin: 12pt 0 4pt 0; page-break-after: avoid; }
+p { margin: 0 0 6pt 0; }
+ul { margin: 0 0 6pt 0; padding-left: 16pt; }
+li { margin-bottom: 2pt; }
+table.sessions { width: 100%%; border-collapse: collapse; margin: 4pt 0 10pt 0; }
+table.sessions th { text-align: left; background: #e4efe9; color: #1f4e3d; padding: 4pt 6pt; }
+table.sessions td { border-bottom: 1px solid #d5e2db; padding: 4pt 6pt; }
+.register { border: 2px solid #1f4e3d; padding: 8pt 10pt; margin: 8pt 0 12pt 0; }
+.register strong { color: #1f4e3d; }
+a { color: #1f4e3d; }
+"""
+
+
+def fmt_date(value) -> str:
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    return f"{value:%A, %B} {value.day}, {value.year}"
+
+
+def main() -> None:
+    import yaml
+    from markdown_it import MarkdownIt
+    from weasyprint import HTML
+
+    manifest = yaml.safe_load((PACK / "pack.yaml").read_text(encoding="utf-8"))
+    md = MarkdownIt("commonmark", {"html": False})
+    provider = manifest["provider"]
+    in_person = manifest["in_person"]
+    esc = html.escape
+
+    rows = "".join(
+        f"<tr><td>{esc(s['location'])}</td><td>{fmt_date(s['starts'])}</td><td>{fmt_date(s['ends'])}</td></tr>"
+        for s in in_person["sessions"]
+    )
+    url = esc(in_person["registration_url"])
+    body = f"""
+<div class="banner">
+  <div class="provider">{esc(provider['name'])}</div>
+  <h1>{esc(manifest['title'])}</h1>
+  <p>{esc(manifest['summary'])}</p>
+</div>
+<h2>Sessions</h2>
+<table class="sessions">
+  <tr><th>Location</th><th>Starts</th><th>Ends</th></tr>
+  {rows}
+</table>
+<div class="register">
+  <strong>Register online:</strong> <a href="{url}">{url}</a><br>
+  <strong>Questions:</strong> {esc(provider['contact'])} &middot; {esc(provider['website'])}<br>
+  <strong>Length:</strong> {manifest['estimated_hours']} hours over five days
+</div>
+{md.render(manifest['description'])}
+"""
+    footer = f"{provider['name']} \u00b7 {provider['website']}".replace('"', "'")
+    doc = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{esc(manifest['title'])}</title>"
+           f"<style>{CSS % {'footer': footer}}</style></head><body>{body}</body></html>")
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    out = DOWNLOADS / "course-flyer.pdf"
+    HTML(string=doc, base_url=str(PACK)).write_pdf(str(out))
+    size = out.stat().st_size
+    print(f"  {out.relative_to(ROOT)}: {size / 1024:.0f} KB")
+    if size >= MAX_FLYER_BYTES:
+        raise SystemExit(f"{out.name} is {size} bytes, over the 200 KB budget")
+
+
+if __name__ == "__main__":
+    main()
