@@ -116,12 +116,17 @@ def configure_templates(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
+    from portal.catalog.views import bp as catalog_bp
+    from portal.certificates.views import bp as certificates_bp
+    from portal.learning.assessment_views import bp as assessments_bp
+    from portal.learning.views import bp as learning_bp
     from portal.packs.views import bp as packs_bp
     from portal.plugins.manager import collect
     from portal.site.views import bp as site_bp
     from portal.support.views import bp as support_bp
 
-    for blueprint in (site_bp, accounts_bp, support_bp, admin_bp, packs_bp):
+    for blueprint in (site_bp, accounts_bp, support_bp, admin_bp, packs_bp, catalog_bp, learning_bp,
+                      assessments_bp, certificates_bp):
         app.register_blueprint(blueprint)
     plugin_blueprints = collect(app.extensions["plugins"].hook.portal_blueprints())
     for blueprint in sorted(plugin_blueprints, key=lambda b: b.name):

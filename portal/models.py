@@ -3,11 +3,14 @@
 from sqlmodel import SQLModel
 
 from portal.accounts.models import AccountToken, LoginSession, User, UserRole
+from portal.certificates.models import Certificate
 from portal.common.storage import StoredFile
+from portal.learning.models import Attempt, AttemptItem, Attestation, Enrollment, LessonProgress
 from portal.mail.models import OutboxMessage
 from portal.support.models import AuditEntry, ContactRequest
 
 metadata = SQLModel.metadata
 
-__all__ = ["AccountToken", "AuditEntry", "ContactRequest", "LoginSession", "OutboxMessage",
+__all__ = ["Attempt", "AttemptItem", "Attestation", "Certificate", "Enrollment", "LessonProgress",
+           "AccountToken", "AuditEntry", "ContactRequest", "LoginSession", "OutboxMessage",
            "StoredFile", "User", "UserRole", "metadata"]

@@ -98,6 +98,13 @@ class Database:
             with session.begin():
                 yield session
 
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A session each of whose transactions takes the write lock at its start
+        (BEGIN IMMEDIATE on SQLite), for services that commit as they go."""
+        with Session(self._immediate_engine, expire_on_commit=False) as session:
+            yield session
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -48,7 +48,18 @@ def format_date(value: date | datetime | None) -> str:
     return value.strftime("%B %-d, %Y")
 
 
+def format_hours(value: float) -> str:
+    return f"{value:g} hour{'s' if value != 1 else ''}"
+
+
+def format_mmss(seconds: float) -> str:
+    seconds = int(seconds or 0)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(nav_items=nav_items, profile_links=profile_links)
+    app.jinja_env.filters["hours"] = format_hours
+    app.jinja_env.filters["mmss"] = format_mmss
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date

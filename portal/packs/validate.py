@@ -139,6 +139,7 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
         title = c.text(item, "title", path, max_len=200)
         file = c.file(item, "file", path)
         minutes = c.number(item, "minutes", path, required=kind == "course", integer=True)
+        minutes = minutes or 1
         video = _video(c, item, path)
         if video:
             public.update(f for f in (video.file, video.captions, video.transcript, video.poster, video.light) if f)
@@ -151,7 +152,9 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
                 body = (root / file).read_text(encoding="utf-8")
             except UnicodeDecodeError:
                 problems.append(Problem(file, None, "lesson file is not UTF-8 text"))
-        lessons.append(Lesson(ident, title, file or "", int(minutes or (video.duration_seconds or 60) // 60 or 1),
+        if kind == "video-series" and video and video.duration_seconds:
+            minutes = max(1, round(video.duration_seconds / 60))
+        lessons.append(Lesson(ident, title, file or "", int(minutes),
                               body, video, c.text(item, "summary", path, required=False, max_len=500), prompts))
     for lesson in lessons:
         if lesson.file and lesson.body:

@@ -8,9 +8,17 @@ from portal.plugins import hookimpl
 
 @hookimpl(trylast=True)
 def portal_navigation(user):
-    items = [("Home", "site.home"), ("FAQ", "site.faq"), ("Contact", "site.contact")]
+    items = [("Home", "site.home"), ("Catalog", "catalog.index")]
+    if getattr(user, "is_authenticated", False):
+        items.append(("My courses", "learning.my_courses"))
+    items += [("FAQ", "site.faq"), ("Contact", "site.contact")]
     if getattr(user, "is_authenticated", False) and user.has_role("support", "admin"):
         items.append(("Support", "support.search"))
     if getattr(user, "is_authenticated", False) and user.has_role("admin"):
         items.append(("Admin", "admin.packs"))
     return items
+
+
+@hookimpl(trylast=True)
+def portal_profile_links(user):
+    return [("My Courses", "learning.my_courses"), ("My Certificates", "certificates.mine")]

@@ -1,0 +1,1 @@
+"""The catalog: every pack, searchable and filterable, and each course's page."""

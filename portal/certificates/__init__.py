@@ -1,0 +1,1 @@
+"""Certificates: issue exactly one per completed enrollment, render it once, verify it publicly."""

@@ -1,0 +1,124 @@
+"""Issue exactly one certificate per completed enrollment, render its PDF once, verify it.
+
+WeasyPrint is imported only when a PDF is rendered, so no other request pays for it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from portal.accounts.models import User
+from portal.certificates.models import Certificate
+from portal.common.storage import DatabaseStorage
+from portal.learning.models import Enrollment
+from portal.learning.services import LearningError, attestation_of
+from portal.learning.sessions import local_date
+from portal.packs.model import Pack
+
+# No 0/O or 1/I: numbers are read aloud over the phone and typed from paper.
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+PREFIX = "PSTP"
+
+
+def new_certificate_number(year: int) -> str:
+    body = "".join(secrets.choice(ALPHABET) for _ in range(8))
+    return f"{PREFIX}-{year}-{body[:4]}-{body[4:]}"
+
+
+def normalise_number(text: str) -> str:
+    return "".join(ch for ch in (text or "").upper() if ch.isalnum() or ch == "-")[:32]
+
+
+def accreditation_lines(pack: Pack) -> str:
+    lines = []
+    for entry in pack.accreditation:
+        if entry.status == "approved":
+            lines.append(f"{entry.statement} ({entry.state}), approval {entry.number}, "
+                         f"{entry.credit_hours:g} credit hour{'s' if entry.credit_hours != 1 else ''}")
+    return "\n".join(lines)
+
+
+def certificate_for_enrollment(db: Session, enrollment_id: int) -> Certificate | None:
+    return db.exec(select(Certificate).where(Certificate.enrollment_id == enrollment_id)).first()
+
+
+def issue_certificate(db: Session, enrollment: Enrollment, user: User, pack: Pack, now: datetime,
+                      tz: ZoneInfo) -> Certificate:
+    """The enrollment's certificate, issued now if it has none. Concurrent calls get the same one:
+    the unique enrollment_id decides, and the loser reads the winner's row."""
+    existing = certificate_for_enrollment(db, enrollment.id)
+    if existing:
+        return existing
+    if enrollment.passed_at is None:
+        raise LearningError("Pass the post-test to earn a certificate.", 409)
+    if attestation_of(db, enrollment.id) is None:
+        raise LearningError("Attest to the honor code to receive your certificate.", 409)
+    for _ in range(5):  # a clash of random numbers is astronomically rare; try again if it happens
+        certificate = Certificate(
+            number=new_certificate_number(enrollment.session_year), enrollment_id=enrollment.id, user_id=user.id,
+            pack_id=pack.id, pack_version=pack.version, learner_name=user.name, course_title=pack.title,
+            provider_name=pack.provider.name, completed_on=local_date(enrollment.passed_at, tz),
+            session_year=enrollment.session_year, hours=pack.estimated_hours,
+            accreditation=accreditation_lines(pack), issued_at=now)
+        db.add(certificate)
+        try:
+            db.commit()
+            return certificate
+        except IntegrityError:
+            db.rollback()
+            existing = certificate_for_enrollment(db, enrollment.id)
+            if existing:
+                return existing
+    raise LearningError("The certificate could not be issued; please try again.", 503)
+
+
+def find_by_number(db: Session, number: str) -> Certificate | None:
+    number = normalise_number(number)
+    if not number:
+        return None
+    return db.exec(select(Certificate).where(Certificate.number == number)).first()
+
+
+def certificates_of(db: Session, user_id: int) -> list[Certificate]:
+    return list(db.exec(select(Certificate).where(Certificate.user_id == user_id)
+                        .order_by(Certificate.completed_on.desc(), Certificate.id.desc())).all())
+
+
+def pdf_key(certificate: Certificate) -> str:
+    return f"certificates/{certificate.number}.pdf"
+
+
+def render_certificate_pdf(html: str) -> bytes:
+    from weasyprint import HTML  # imported here: only certificate rendering pays for it
+
+    return HTML(string=html, base_url=None).write_pdf()
+
+
+def stored_pdf(db: Session, storage: DatabaseStorage, certificate: Certificate, render_html, now: datetime) -> bytes:
+    """The certificate's PDF: rendered the first time it is asked for, then served as stored."""
+    found = storage.get(db, pdf_key(certificate))
+    if found:
+        return found[1]
+    pdf = render_certificate_pdf(render_html())
+    storage.put(db, pdf_key(certificate), pdf, "application/pdf", now)
+    row = db.get(Certificate, certificate.id)
+    row.pdf_key = pdf_key(certificate)
+    db.add(row)
+    try:
+        db.commit()
+    except IntegrityError:  # rendered twice at once; both PDFs say the same, keep the first
+        db.rollback()
+        found = storage.get(db, pdf_key(certificate))
+        return found[1] if found else pdf
+    return pdf
+
+
+def qr_svg_data_uri(url: str) -> str:
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2, dark="#111")

@@ -1,0 +1,92 @@
+"""My Certificates, the print view and PDF for their owner, and public verification."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from portal.certificates import services as certificates
+from portal.certificates.models import Certificate
+from portal.common.web import db, now, render, services
+from portal.learning import services as learning
+from portal.learning.models import Enrollment
+from portal.learning.web import course_or_404, portal_tz, refuse
+
+bp = Blueprint("certificates", __name__, template_folder="templates")
+
+
+def _verify_url(certificate: Certificate) -> str:
+    return f"{current_app.config['PORTAL_BASE_URL']}/verify/{certificate.number}"
+
+
+def _own(number: str) -> Certificate:
+    """The signed-in learner's certificate; anyone else's answers exactly like a missing one."""
+    certificate = certificates.find_by_number(db(), number)
+    if certificate is None or certificate.user_id != current_user.user.id:
+        abort(404)
+    return certificate
+
+
+@bp.get("/my/certificates")
+@login_required
+def mine():
+    return render("certificates/mine.html", certificates=certificates.certificates_of(db(), current_user.user.id))
+
+
+@bp.post("/learn/<pack_id>/certificate")
+@login_required
+def issue(pack_id: str):
+    """Issue (or fetch) the certificate of this course's completed enrollment; safe to repeat."""
+    pack = course_or_404(pack_id)
+    enrollment = learning.enrollment_for_study(db(), current_user.user.id, pack.id, now(), portal_tz())
+    if enrollment is None:
+        abort(404)
+    try:
+        with services().database.write_session() as w:
+            certificate = certificates.issue_certificate(w, w.get(Enrollment, enrollment.id),
+                                                         w.get(type(current_user.user), current_user.user.id),
+                                                         pack, now(), portal_tz())
+    except learning.LearningError as error:
+        return refuse(error, url_for("learning.resume", pack_id=pack.id))
+    return redirect(url_for("certificates.view", number=certificate.number), code=303)
+
+
+@bp.get("/certificates/<number>")
+@login_required
+def view(number: str):
+    certificate = _own(number)
+    return render("certificates/view.html", certificate=certificate, verify_url=_verify_url(certificate),
+                  qr=certificates.qr_svg_data_uri(_verify_url(certificate)))
+
+
+@bp.get("/certificates/<number>.pdf")
+@login_required
+def pdf(number: str):
+    certificate = _own(number)
+
+    def html() -> str:
+        return render_template("certificates/pdf.html", certificate=certificate, verify_url=_verify_url(certificate),
+                               qr=certificates.qr_svg_data_uri(_verify_url(certificate)),
+                               portal_name=current_app.config["PORTAL_NAME"])
+
+    data = certificates.stored_pdf(db(), services().storage, certificate, html, now())
+    disposition = "attachment" if request.args.get("download") == "1" else "inline"
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'{disposition}; filename="certificate-{certificate.number}.pdf"'})
+
+
+@bp.get("/verify")
+def verify_form():
+    number = request.args.get("number", "")
+    if number:
+        normalised = certificates.normalise_number(number)
+        if normalised:
+            return redirect(url_for("certificates.verify", number=normalised))
+    return render("certificates/verify.html", certificate=None, number=number, searched=bool(number))
+
+
+@bp.get("/verify/<number>")
+def verify(number: str):
+    certificate = certificates.find_by_number(db(), number)
+    status = 200 if certificate else 404
+    return render("certificates/verify.html", certificate=certificate, number=number, searched=True, status=status)

@@ -1,0 +1,317 @@
+"""The learner's journey as rules: enroll in the current session, take the pre-test,
+complete lessons, pass the post-test, attest to the honor code.
+
+No Flask here: functions take a session, the pack, the time and the time zone.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select, update
+
+from portal.accounts.models import User
+from portal.learning.honor_code import HONOR_CODE_VERSION
+from portal.learning.models import POST, PRE, Attempt, AttemptItem, Attestation, Enrollment, LessonProgress
+from portal.learning.sessions import session_year
+from portal.packs.model import Pack, Question
+
+_rng = random.SystemRandom()
+
+
+class LearningError(Exception):
+    """A step the rules do not allow now; `message` is safe to show."""
+
+    def __init__(self, message: str, status: int = 409):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+# -- enrollment -------------------------------------------------------------
+
+def enroll_in_current_session(db: Session, user: User, pack: Pack, now: datetime, tz: ZoneInfo) -> Enrollment:
+    """Put the learner in this year's session; enrolling twice changes nothing."""
+    if not user.is_verified:
+        raise LearningError("Confirm your email address before you enroll: use the link we mailed you.", 403)
+    if pack.kind != "course":
+        raise LearningError("This is not an online course, so there is nothing to enroll in.", 400)
+    year = session_year(now, tz)
+    existing = find_enrollment(db, user.id, pack.id, year)
+    if existing:
+        return existing
+    enrollment = Enrollment(user_id=user.id, pack_id=pack.id, pack_version=pack.version, session_year=year,
+                            enrolled_at=now, last_activity_at=now)
+    db.add(enrollment)
+    try:
+        db.commit()
+    except IntegrityError:  # the same learner enrolled a moment ago in another request
+        db.rollback()
+        return find_enrollment(db, user.id, pack.id, year)
+    return enrollment
+
+
+def find_enrollment(db: Session, user_id: int, pack_id: str, year: int) -> Enrollment | None:
+    return db.exec(select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.pack_id == pack_id,
+                                            Enrollment.session_year == year)).first()
+
+
+def enrollment_for_study(db: Session, user_id: int, pack_id: str, now: datetime, tz: ZoneInfo) -> Enrollment | None:
+    """This session's enrollment, else the latest completed one (kept for review)."""
+    current = find_enrollment(db, user_id, pack_id, session_year(now, tz))
+    if current:
+        return current
+    return db.exec(select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.pack_id == pack_id,
+                                            Enrollment.passed_at.is_not(None))
+                   .order_by(Enrollment.session_year.desc())).first()
+
+
+def is_open(enrollment: Enrollment, now: datetime, tz: ZoneInfo) -> bool:
+    """Work counts only inside the enrollment's own session year."""
+    return enrollment.session_year == session_year(now, tz)
+
+
+def require_open(enrollment: Enrollment, now: datetime, tz: ZoneInfo) -> None:
+    if not is_open(enrollment, now, tz):
+        raise LearningError(f"The {enrollment.session_year} session of this course has ended. Enroll in the "
+                            f"current session to start again.", 409)
+
+
+# -- progress ---------------------------------------------------------------
+
+def completed_lesson_ids(db: Session, enrollment_id: int) -> set[str]:
+    return set(db.exec(select(LessonProgress.lesson_id).where(LessonProgress.enrollment_id == enrollment_id,
+                                                              LessonProgress.completed_at.is_not(None))).all())
+
+
+def lesson_positions(db: Session, enrollment_id: int) -> dict[str, float]:
+    rows = db.exec(select(LessonProgress.lesson_id, LessonProgress.video_position)
+                   .where(LessonProgress.enrollment_id == enrollment_id)).all()
+    return dict(rows)
+
+
+def _progress_row(db: Session, enrollment: Enrollment, pack: Pack, lesson_id: str, now: datetime) -> LessonProgress:
+    row = db.exec(select(LessonProgress).where(LessonProgress.enrollment_id == enrollment.id,
+                                               LessonProgress.lesson_id == lesson_id)).first()
+    if row is None:
+        row = LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson_id, pack_version=pack.version,
+                             updated_at=now)
+    return row
+
+
+def _save_progress(db: Session, row: LessonProgress) -> None:
+    db.add(row)
+    try:
+        db.commit()
+    except IntegrityError:  # two tabs saved the first progress of a lesson at once; the other won
+        db.rollback()
+
+
+def complete_lesson(db: Session, enrollment: Enrollment, pack: Pack, lesson_id: str, now: datetime,
+                    tz: ZoneInfo) -> None:
+    require_open(enrollment, now, tz)
+    require_pre_test_done(db, enrollment)
+    if pack.lesson(lesson_id) is None:
+        raise LearningError("There is no such lesson in this course.", 404)
+    row = _progress_row(db, enrollment, pack, lesson_id, now)
+    if row.completed_at is None:
+        row.completed_at = now
+    row.updated_at, row.pack_version = now, pack.version
+    enrollment.last_lesson_id, enrollment.last_activity_at = lesson_id, now
+    db.add(enrollment)
+    _save_progress(db, row)
+
+
+def record_visit(db: Session, enrollment: Enrollment, lesson_id: str, now: datetime) -> None:
+    """Remember the last lesson opened, for Resume."""
+    if enrollment.last_lesson_id != lesson_id:
+        enrollment.last_lesson_id, enrollment.last_activity_at = lesson_id, now
+        db.add(enrollment)
+        db.commit()
+
+
+def save_video_position(db: Session, enrollment: Enrollment, pack: Pack, lesson_id: str, seconds: float,
+                        now: datetime) -> None:
+    lesson = pack.lesson(lesson_id)
+    if lesson is None or lesson.video is None:
+        raise LearningError("This lesson has no video.", 404)
+    limit = float(lesson.video.duration_seconds or 24 * 3600)
+    if not 0 <= seconds <= limit + 1:
+        raise LearningError("That video position is outside the video.", 400)
+    row = _progress_row(db, enrollment, pack, lesson_id, now)
+    row.video_position, row.updated_at = round(seconds, 1), now
+    enrollment.last_lesson_id, enrollment.last_activity_at = lesson_id, now
+    db.add(enrollment)
+    _save_progress(db, row)
+
+
+# -- assessments ------------------------------------------------------------
+
+def submitted_attempts(db: Session, enrollment_id: int, kind: str) -> list[Attempt]:
+    return list(db.exec(select(Attempt).where(Attempt.enrollment_id == enrollment_id, Attempt.kind == kind,
+                                              Attempt.submitted_at.is_not(None)).order_by(Attempt.number)).all())
+
+
+def pre_test_done(db: Session, enrollment_id: int) -> bool:
+    return bool(db.exec(select(func.count()).select_from(Attempt).where(
+        Attempt.enrollment_id == enrollment_id, Attempt.kind == PRE, Attempt.submitted_at.is_not(None))).one())
+
+
+def require_pre_test_done(db: Session, enrollment: Enrollment) -> None:
+    if not pre_test_done(db, enrollment.id):
+        raise LearningError("Take the pre-test first: it unlocks the lessons.", 409)
+
+
+def open_attempt(db: Session, enrollment: Enrollment, pack: Pack, kind: str, now: datetime, tz: ZoneInfo,
+                 rng: random.Random = _rng) -> Attempt:
+    """The learner's unsubmitted attempt of this kind, or a new one with a fresh draw."""
+    require_open(enrollment, now, tz)
+    if kind == PRE and pre_test_done(db, enrollment.id):
+        raise LearningError("You have already submitted the pre-test.", 409)
+    if kind == POST:
+        require_pre_test_done(db, enrollment)
+        if enrollment.passed_at is not None:
+            raise LearningError("You have already passed the post-test.", 409)
+        missing = [lesson.id for lesson in pack.lessons if lesson.id not in completed_lesson_ids(db, enrollment.id)]
+        if missing:
+            raise LearningError("Finish every lesson first: that unlocks the post-test.", 409)
+    existing = db.exec(select(Attempt).where(Attempt.enrollment_id == enrollment.id, Attempt.kind == kind,
+                                             Attempt.submitted_at.is_(None))).first()
+    if existing and existing.pack_version == pack.version:
+        return existing
+    if existing:  # the pack changed under an unfinished attempt: its draw may be stale
+        db.delete(existing)
+        db.flush()
+    pool = list(pack.questions_for(kind))
+    drawn = rng.sample(pool, min(pack.pre_draw if kind == PRE else pack.post_draw, len(pool)))
+    number = (db.exec(select(func.max(Attempt.number)).where(Attempt.enrollment_id == enrollment.id,
+                                                             Attempt.kind == kind)).one() or 0) + 1
+    attempt = Attempt(enrollment_id=enrollment.id, pack_id=pack.id, pack_version=pack.version, kind=kind,
+                      number=number, started_at=now, question_count=len(drawn))
+    db.add(attempt)
+    try:
+        db.flush()
+    except IntegrityError:  # another tab opened the same attempt number; use that one
+        db.rollback()
+        return open_attempt(db, enrollment, pack, kind, now, tz, rng)
+    for position, question in enumerate(drawn):
+        order = [c.id for c in question.choices]
+        if question.type != "true_false":
+            rng.shuffle(order)
+        db.add(AttemptItem(attempt_id=attempt.id, position=position, question_id=question.id,
+                           choice_order=",".join(order)))
+    db.commit()
+    return attempt
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    """A question as the learner sees it: text and choices, never which are right."""
+
+    item_id: int
+    number: int
+    question_id: str
+    type: str
+    text: str
+    choices: tuple[tuple[str, str], ...]
+    chosen: frozenset[str]
+    correct: bool | None
+
+
+def attempt_items(db: Session, attempt_id: int) -> list[AttemptItem]:
+    return list(db.exec(select(AttemptItem).where(AttemptItem.attempt_id == attempt_id)
+                        .order_by(AttemptItem.position)).all())
+
+
+def shown_questions(db: Session, pack: Pack, attempt: Attempt) -> list[ShownQuestion]:
+    by_id = {q.id: q for q in pack.questions}
+    shown = []
+    for item in attempt_items(db, attempt.id):
+        question = by_id.get(item.question_id)
+        if question is None:
+            continue
+        texts = {c.id: c.text for c in question.choices}
+        shown.append(ShownQuestion(item.id, item.position + 1, question.id, question.type, question.text,
+                                   tuple((cid, texts[cid]) for cid in item.choice_order.split(",") if cid in texts),
+                                   frozenset((item.chosen or "").split(",")) - {""}, item.correct))
+    return shown
+
+
+def _is_correct(question: Question, chosen: set[str]) -> bool:
+    return chosen == set(question.correct_ids)
+
+
+def submit_attempt(db: Session, enrollment: Enrollment, pack: Pack, attempt_id: int,
+                   answers: dict[str, list[str]], now: datetime, tz: ZoneInfo) -> Attempt:
+    """Score an attempt once. A second submission of the same attempt changes nothing
+    and returns the first result; an unanswered question is refused before anything is saved."""
+    attempt = db.get(Attempt, attempt_id)
+    if attempt is None or attempt.enrollment_id != enrollment.id:
+        raise LearningError("There is no such test.", 404)
+    if attempt.submitted_at is not None:
+        return attempt
+    require_open(enrollment, now, tz)
+    if attempt.pack_version != pack.version:
+        raise LearningError("This course was updated while your test was open. Start the test again.", 409)
+    by_id = {q.id: q for q in pack.questions}
+    items = attempt_items(db, attempt.id)
+    unanswered = [item.position + 1 for item in items if not answers.get(item.question_id)]
+    if unanswered:
+        raise LearningError(f"Answer every question before you submit (missing: {', '.join(map(str, unanswered))}).",
+                            422)
+    claimed = db.exec(update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+                      .values(submitted_at=now)).rowcount
+    if claimed != 1:  # a double click or a second tab got there first
+        db.rollback()
+        return db.get(Attempt, attempt_id)
+    correct = 0
+    for item in items:
+        question = by_id[item.question_id]
+        valid = {c.id for c in question.choices}
+        chosen = {a for a in answers.get(item.question_id, []) if a in valid}
+        if question.type != "multiple":
+            chosen = set(sorted(chosen)[:1])
+        item.chosen = ",".join(sorted(chosen))
+        item.correct = _is_correct(question, chosen)
+        correct += item.correct
+        db.add(item)
+    attempt = db.get(Attempt, attempt_id)
+    db.refresh(attempt)
+    attempt.correct_count = correct
+    attempt.score = round(100.0 * correct / len(items), 2) if items else 0.0
+    if attempt.kind == POST:
+        attempt.passed = attempt.score >= pack.pass_mark
+        if attempt.passed:
+            enrollment.passed_at = now
+    enrollment.last_activity_at = now
+    db.add_all([attempt, enrollment])
+    db.commit()
+    return attempt
+
+
+# -- honor code -------------------------------------------------------------
+
+def attestation_of(db: Session, enrollment_id: int) -> Attestation | None:
+    return db.exec(select(Attestation).where(Attestation.enrollment_id == enrollment_id)).first()
+
+
+def attest_honor_code(db: Session, enrollment: Enrollment, answer: str, now: datetime) -> Attestation:
+    if enrollment.passed_at is None:
+        raise LearningError("Pass the post-test before you attest to the honor code.", 409)
+    if (answer or "").strip().lower() != "yes":
+        raise LearningError("To receive a certificate, answer \u201cYes\u201d to the honor code.", 422)
+    existing = attestation_of(db, enrollment.id)
+    if existing:
+        return existing
+    attestation = Attestation(enrollment_id=enrollment.id, text_version=HONOR_CODE_VERSION, answer="yes",
+                              attested_at=now)
+    db.add(attestation)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        return attestation_of(db, enrollment.id)
+    return attestation
