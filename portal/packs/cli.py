@@ -54,9 +54,12 @@ def validate(path: Path, max_file_mb: int) -> None:
             from portal.packs.loader import load_pack
 
             pack = load_pack(pack_dir, _portal_version(), max_file_bytes=max_file_mb * 1024 * 1024)
-            click.echo(f"{shown}: OK — {pack.id} {pack.version} ({pack.kind}, {len(pack.lessons)} "
-                       f"{'episodes' if pack.kind == 'video-series' else 'lessons'}, "
-                       f"{len(pack.questions)} questions, {len(pack.downloads)} downloads)")
+            def count(n: int, word: str) -> str:
+                return f"{n} {word}{'' if n == 1 else 's'}"
+
+            click.echo(f"{shown}: OK — {pack.id} {pack.version} ({pack.kind}, "
+                       f"{count(len(pack.lessons), 'episode' if pack.kind == 'video-series' else 'lesson')}, "
+                       f"{count(len(pack.questions), 'question')}, {count(len(pack.downloads), 'download')})")
     sys.exit(1 if failed else 0)
 
 

@@ -54,7 +54,7 @@ class _Lines:
             self._walk(node, ())
 
     def _walk(self, node, path):
-        self.lines[path] = node.start_mark.line + 1
+        self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 self.lines[path + (key.value,)] = key.start_mark.line + 1

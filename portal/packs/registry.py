@@ -74,7 +74,7 @@ def load_registry(pm: pluggy.PluginManager, portal_version: str, *, invalid: str
         try:
             pack = load_pack(path, portal_version, **kwargs)
         except PackInvalid as error:
-            refuse(source, path, "is invalid", error.problems)
+            refuse(source, path, "is invalid", error.problems, name=_declared_id(path))
             continue
         if pack.id in disabled_ids:
             registry.disabled.append(DisabledPack(pack.id, source, str(path), "disabled by PORTAL_DISABLED_PACKS"))
@@ -86,6 +86,17 @@ def load_registry(pm: pluggy.PluginManager, portal_version: str, *, invalid: str
         registry.packs[pack.id] = pack
         registry.sources[pack.id] = source
     return registry
+
+
+def _declared_id(path: Path) -> str | None:
+    """The id an invalid pack's manifest claims, to name it in messages."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((path / MANIFEST).read_text(encoding="utf-8"))
+        return str(data["id"]) if isinstance(data, dict) and data.get("id") else None
+    except Exception:  # the manifest is what is broken: fall back to the folder name
+        return None
 
 
 def files_base(pack: Pack) -> str:

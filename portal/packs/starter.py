@@ -141,7 +141,7 @@ def write_starter_pack(target: Path, name: str, title: str) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     (target / "pyproject.toml").write_text(PYPROJECT.format(name=name, title=title, package=package))
     (target / "README.md").write_text(f"# {title}\n\nA content pack for the training portal. "
-                                      f"Check it with `portal packs validate {target.name}`.\n")
+                                      f"Check it with `portal packs validate {target}`.\n")
     (target / package / "__init__.py").write_text(INIT.format(title=title))
     (pack_dir / "pack.yaml").write_text(MANIFEST.format(name=name, title=title))
     (pack_dir / "lessons" / "01-welcome.md").write_text(LESSON_1)

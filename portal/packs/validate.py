@@ -6,7 +6,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from portal.packs.loader import (ACCREDITATION_STATUSES, KINDS, MANIFEST, MIN_PASS_MARK, QUESTION_TYPES,
+from portal.packs.loader import (_dotted, ACCREDITATION_STATUSES, KINDS, MANIFEST, MIN_PASS_MARK, QUESTION_TYPES,
                                  Accreditation, Choice, Download, InPerson, InPersonSession, Lesson, Pack,
                                  Problem, Provider, Question, Video, _Checker, _read_yaml, check_markdown,
                                  content_type_of, version_problems)
@@ -34,6 +34,7 @@ def build_pack(root: Path, portal_version: str, problems: list[Problem], max_fil
         Version(version) if version else None
     except InvalidVersion:
         c.fail(("version",), f"version {version!r} is not a version number like 1.0.0")
+    _check_distribution_version(root, c, version)
     kind = c.text(data, "kind", ())
     if kind and kind not in KINDS:
         c.fail(("kind",), f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
@@ -84,7 +85,7 @@ def _markdown_in_yaml(root, c: _Checker, path: tuple, text: str, problems: list[
     found: list[Problem] = []
     check_markdown(root, MANIFEST, text, found)
     for problem in found:
-        c.fail(path, f"{'.'.join(map(str, path))}: {problem.message}")
+        c.fail(path, f"{_dotted(path)}: {problem.message}")
 
 
 def _downloads(c: _Checker, data: dict) -> list[Download]:
@@ -110,13 +111,13 @@ def _video(c: _Checker, item: dict, path: tuple) -> Video | None:
     file = c.file(video, "file", path, required=False)
     url = c.text(video, "url", path, required=False, max_len=500)
     if bool(video.get("file")) == bool(url):
-        c.fail(path, f"{'.'.join(map(str, path))} needs exactly one of `file` or `url`")
+        c.fail(path, f"{_dotted(path)} needs exactly one of `file` or `url`")
     if url and not url.startswith("https://"):
         c.fail(path + ("url",), "video.url must be an https:// address")
     captions = c.file(video, "captions", path, required=False)
     if video.get("file") and not video.get("captions"):
-        c.fail(path, f"{'.'.join(map(str, path))}: the video file {video.get('file')} has no captions; "
-                     "every video file needs a WebVTT captions file")
+        c.fail(path, f"{_dotted(path)}: the video file {video.get('file')} has no captions; every video "
+                     "file needs a WebVTT captions file: add `captions: media/<name>.vtt`")
     if captions:
         head = (c.root / captions).read_bytes()[:10].lstrip(b"\xef\xbb\xbf")
         if not captions.endswith(".vtt") or not head.startswith(b"WEBVTT"):
@@ -165,19 +166,21 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
 def _assessments(root, c: _Checker, data: dict, kind: str, problems, max_file_bytes):
     if kind != "course":
         if data.get("assessments"):
-            c.fail(("assessments",), f"a {kind} pack has no assessments")
+            c.fail(("assessments",), f"only a course has assessments; a {kind} pack must not list them")
         return [], 0, 0
     spec = c.mapping(data.get("assessments"), ("assessments",))
     if not spec:
         return [], 0, 0
     bank = c.file(spec, "bank", ("assessments",))
+    before = len(problems)
     questions = _questions(root, bank, problems, max_file_bytes) if bank else []
+    bank_ok = bank and len(problems) == before
     draws = {}
     for use in ("pre", "post"):
         part = c.mapping(spec.get(use), ("assessments", use))
         draw = c.number(part, "draw", ("assessments", use), integer=True, minimum=1) if part else None
         available = sum(1 for q in questions if use in q.use)
-        if draw and bank and draw > available:
+        if draw and bank_ok and draw > available:
             c.fail(("assessments", use, "draw"), f"assessments.{use}.draw is {draw} but the bank has only "
                                                  f"{available} {use} questions")
         draws[use] = int(draw or 0)
@@ -186,8 +189,10 @@ def _assessments(root, c: _Checker, data: dict, kind: str, problems, max_file_by
 
 def _questions(root: Path, bank: str, problems: list[Problem], max_file_bytes: int) -> list[Question]:
     data, lines = _read_yaml(root / bank, problems, bank)
+    if data is None:
+        return []
     c = _Checker(root, bank, lines, problems, max_file_bytes)
-    data = c.mapping(data, ()) if data is not None else {}
+    data = c.mapping(data, ())
     questions, seen = [], set()
     for index, item in enumerate(c.listing(data, "questions", (), required=True)):
         path = ("questions", index)
@@ -199,7 +204,7 @@ def _questions(root: Path, bank: str, problems: list[Problem], max_file_bytes: i
         text = c.text(item, "text", path, max_len=2000)
         use = c.strings(item, "use", path, required=True)
         if any(u not in ("pre", "post") for u in use):
-            c.fail(path + ("use",), "use may list only pre and post")
+            c.fail(path + ("use",), "use must be [pre], [post] or [pre, post]")
         choices = _choices(c, item, path, qtype)
         if qtype and qtype not in QUESTION_TYPES:
             c.fail(path + ("type",), f"type must be one of {', '.join(QUESTION_TYPES)}, not {qtype!r}")
@@ -283,3 +288,18 @@ def _in_person(c: _Checker, data: dict, kind: str) -> InPerson | None:
             c.fail(path + ("ends",), "ends is before starts")
         sessions.append(InPersonSession(c.text(item, "location", path, max_len=200), starts, ends))
     return InPerson(url, tuple(sessions))
+
+
+def _check_distribution_version(root: Path, c: _Checker, version: str) -> None:
+    """The pack's version and its distribution's must move together, or caches go stale."""
+    import tomllib
+
+    pyproject = root.parent.parent / "pyproject.toml"
+    if not version or not pyproject.is_file():
+        return
+    try:
+        declared = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("version")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return
+    if declared and str(declared) != version:
+        c.fail(("version",), f"version is {version} but {pyproject.name} says {declared}: raise both together")
