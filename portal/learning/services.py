@@ -120,17 +120,12 @@ def complete_lesson(db: Session, enrollment: Enrollment, pack: Pack, lesson_id: 
     if row.completed_at is None:
         row.completed_at = now
     row.updated_at, row.pack_version = now, pack.version
-    enrollment.last_lesson_id, enrollment.last_activity_at = lesson_id, now
+    # Resume returns to the lesson the learner moves on to, not the one just finished.
+    ids = [lesson.id for lesson in pack.lessons]
+    following = ids[ids.index(lesson_id) + 1] if ids.index(lesson_id) + 1 < len(ids) else lesson_id
+    enrollment.last_lesson_id, enrollment.last_activity_at = following, now
     db.add(enrollment)
     _save_progress(db, row)
-
-
-def record_visit(db: Session, enrollment: Enrollment, lesson_id: str, now: datetime) -> None:
-    """Remember the last lesson opened, for Resume."""
-    if enrollment.last_lesson_id != lesson_id:
-        enrollment.last_lesson_id, enrollment.last_activity_at = lesson_id, now
-        db.add(enrollment)
-        db.commit()
 
 
 def save_video_position(db: Session, enrollment: Enrollment, pack: Pack, lesson_id: str, seconds: float,

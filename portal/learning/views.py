@@ -65,13 +65,12 @@ def resume(pack_id: str):
     if not learning.pre_test_done(db(), enrollment.id):
         return redirect(url_for("assessments.test", pack_id=pack.id, kind="pre"))
     done = learning.completed_lesson_ids(db(), enrollment.id)
-    if enrollment.last_lesson_id and pack.lesson(enrollment.last_lesson_id) and (
-            enrollment.last_lesson_id not in done or len(done) < len(pack.lessons)):
-        return redirect(url_for("learning.lesson", pack_id=pack.id, lesson_id=enrollment.last_lesson_id))
     remaining = [lesson for lesson in pack.lessons if lesson.id not in done]
-    if remaining:
-        return redirect(url_for("learning.lesson", pack_id=pack.id, lesson_id=remaining[0].id))
-    return redirect(url_for("assessments.test", pack_id=pack.id, kind="post"))
+    if not remaining:
+        return redirect(url_for("assessments.test", pack_id=pack.id, kind="post"))
+    # The lesson they were on (moved to on completing one, or whose video they were watching).
+    target = enrollment.last_lesson_id if pack.lesson(enrollment.last_lesson_id or "") else remaining[0].id
+    return redirect(url_for("learning.lesson", pack_id=pack.id, lesson_id=target))
 
 
 @bp.get("/learn/<pack_id>/lessons/<lesson_id>")

@@ -102,4 +102,5 @@ def shots(request):
 
     def take(page, name: str):
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    take.folder = folder
     return take

@@ -1,0 +1,102 @@
+"""A new learner, in a real browser: catalog to a verified certificate PDF, stopping
+halfway and resuming on a later visit, failing a post-test and passing on a retry."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pypdf import PdfReader
+from io import BytesIO
+
+from tests.helpers import make_user
+from tests.learning.journey import COURSE, open_attempt_items, pack
+
+pytestmark = pytest.mark.browser
+PASSWORD = "a quiet morning patrol on elm street"
+
+
+def log_in(page, url):
+    page.goto(url + "/account/login")
+    page.get_by_label("Email address").fill("casey@example.gov")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def answer(page, app, kind, right):
+    _, items = open_attempt_items(app, kind)
+    questions = {q.id: q for q in pack(app).questions}
+    for item in items:
+        q = questions[item.question_id]
+        picks = sorted(q.correct_ids) if right else [c.id for c in q.choices if not c.correct][:1]
+        for cid in picks:
+            page.locator(f"input[name='q-{q.id}'][value='{cid}']").check()
+
+
+def test_catalog_to_verified_certificate(live_server, browser, shots):
+    app, url = live_server.app, live_server.url
+    make_user(app, email="casey@example.gov", name="Casey Morgan", password=PASSWORD)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(url + "/catalog")
+    shots(page, "01-catalog")
+    page.get_by_label("Kind").select_option("course")
+    page.wait_for_url(re.compile(r"kind=course"))
+    page.get_by_role("link", name=re.compile("Introduction to School Resource Officer")).click()
+    assert "Arizona POST Approved Course" in page.content()
+    assert re.search(r"\d{4} session: January 1 – December 31, \d{4}", page.content())
+    shots(page, "02-course")
+    page.get_by_role("button", name="Enroll").click()
+    page.get_by_label("Email address").fill("casey@example.gov")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Enroll").click()
+    page.get_by_role("button", name="Start the pre-test").click()
+    shots(page, "03-pre-test")
+    answer(page, app, "pre", right=False)
+    page.get_by_role("button", name="Submit the pre-test").click()
+    assert "Your pre-test was submitted" in page.content()
+    assert "%" not in page.locator("main").inner_text().split("Your pre-test was submitted")[0][-200:]
+    lessons = pack(app).lessons
+    for lesson in lessons[:3]:
+        page.get_by_role("button", name=re.compile("Mark complete")).click()
+    shots(page, "04-lesson-4")
+    context.close()  # stop halfway: a later visit, a new browser
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    log_in(page, url)
+    page.get_by_role("link", name="My courses").click()
+    assert "In progress: 3 of 6 lessons" in page.content()
+    shots(page, "05-my-courses")
+    page.get_by_role("link", name="Resume").click()
+    assert lessons[3].title in page.content()
+    for lesson in lessons[3:]:
+        page.get_by_role("button", name=re.compile("Mark complete")).click()
+    page.get_by_role("button", name="Start the post-test").click()
+    answer(page, app, "post", right=False)
+    page.get_by_role("button", name="Submit the post-test").click()
+    assert "You need 80% to pass" in page.content()
+    shots(page, "06-failed")
+    page.get_by_role("button", name="Try again").click()
+    answer(page, app, "post", right=True)
+    page.get_by_role("button", name="Submit the post-test").click()
+    assert "You passed" in page.content()
+    page.get_by_role("link", name="Continue to the honor code").click()
+    shots(page, "07-honor-code")
+    page.get_by_role("button", name="Yes").click()
+    assert "Certificate of Completion" in page.content()
+    shots(page, "08-certificate")
+    number = re.search(r"PSTP-\d{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", page.content()).group(0)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    pdf = download.value.path().read_bytes()
+    text = " ".join(p.extract_text() for p in PdfReader(BytesIO(pdf)).pages)
+    assert "Casey Morgan" in text and number in text and "Arizona POST" in text
+    (shots.folder / "certificate.pdf").write_bytes(pdf)
+    page.goto(url + "/verify")
+    page.get_by_label("Certificate number").fill(number.lower())
+    page.get_by_role("button", name="Verify").click()
+    assert "Casey Morgan" in page.content() and "Valid" in page.content()
+    shots(page, "09-verified")
+    context.close()
