@@ -72,8 +72,8 @@ def sign_out() -> None:
     if current_user.is_authenticated:
         end_login_session(db(), current_user.token, now())
         db().commit()
-    logout_user()
     session.clear()
+    logout_user()  # after clear(): it leaves the flag that deletes the remember cookie
 
 
 def role_required(*roles: str):

@@ -13,8 +13,9 @@ EMAIL = [DataRequired("Enter your email address."), Length(max=254),
 NAME = [DataRequired("Enter your name."), Length(max=120, message="Use at most 120 characters.")]
 AGENCY = [Optional(), Length(max=160, message="Use at most 160 characters.")]
 NEW_PASSWORD = [DataRequired("Choose a password."),
-                Length(min=MIN_LENGTH, max=MAX_LENGTH,
-                       message=f"Use at least {MIN_LENGTH} characters. A passphrase of several words works well.")]
+                Length(min=MIN_LENGTH,
+                       message=f"Use at least {MIN_LENGTH} characters. A passphrase of several words works well."),
+                Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters.")]
 CONFIRM = [DataRequired("Type the password again."), EqualTo("password", "The two passwords do not match.")]
 
 

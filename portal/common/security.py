@@ -41,8 +41,9 @@ def add_security_headers(response):
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    # Authenticated pages must not be kept by the browser or a shared cache.
-    if _signed_in():
+    # Authenticated pages must not be kept by the browser or a shared cache; files that
+    # declare themselves public (versioned assets, pack media) are the same for everyone.
+    if not response.cache_control.public and _signed_in():
         headers["Cache-Control"] = "no-store"
         headers.pop("Expires", None)
         headers.pop("ETag", None)

@@ -26,7 +26,10 @@ from portal.packs.model import (ACCREDITATION_STATUSES, KINDS, MIN_PASS_MARK, QU
 MANIFEST = "pack.yaml"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
-_scanner = MarkdownIt("commonmark", {"html": True})  # html on only to find raw HTML and refuse it
+# A scanner that keeps everything (raw HTML, any link scheme) so that the checks below can
+# see it and refuse it; the renderer that learners meet refuses the same things silently.
+_scanner = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+_scanner.validateLink = lambda url: True
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,11 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
             self.fail(path + (key,), f"{_dotted(path + (key,))} must be a{'n integer' if integer else ' number'}")
             return None
-        if value < minimum or (minimum == 0 and value == 0 and key != "credit_hours"):
-            self.fail(path + (key,), f"{_dotted(path + (key,))} must be more than {minimum:g}")
+        if minimum > 0 and value < minimum:
+            self.fail(path + (key,), f"{_dotted(path + (key,))} must be at least {minimum:g}")
+            return None
+        if minimum == 0 and (value < 0 or (value == 0 and key != "credit_hours")):
+            self.fail(path + (key,), f"{_dotted(path + (key,))} must be more than 0")
             return None
         return value
 
@@ -152,8 +158,10 @@ class _Checker:
             self.fail(path + (key,), f"{_dotted(path + (key,))} names a file that does not exist: {value}")
             return None
         if full.stat().st_size > self.max_file_bytes:
-            self.fail(path + (key,), f"{value} is {full.stat().st_size / 1048576:.1f} MB, over the "
-                                     f"{self.max_file_bytes / 1048576:.0f} MB budget for one file")
+            size = full.stat().st_size
+            self.fail(path + (key,), f"{value} is {size} bytes ({size / 1048576:.2f} MB), over the "
+                                     f"budget of {self.max_file_bytes} bytes ({self.max_file_bytes / 1048576:.2f} MB) "
+                                     "for one file")
         return value
 
     def date_(self, data: dict, key: str, path: tuple, required=False) -> date | None:
@@ -199,7 +207,12 @@ def check_markdown(root: Path, rel: str, text: str, problems: list[Problem], pub
         line = token.map[0] + 1 if token.map else None
         if token.type == "html_block":
             problems.append(Problem(rel, line, "raw HTML is not allowed in pack Markdown (it is never shown)"))
+        breaks = 0  # line breaks inside a paragraph move the line of what follows them
         for child in token.children or []:
+            if child.type in ("softbreak", "hardbreak"):
+                breaks += 1
+                continue
+            line = token.map[0] + 1 + breaks if token.map else None
             if child.type == "html_inline":
                 problems.append(Problem(rel, line, f"raw HTML is not allowed in pack Markdown: {child.content[:40]}"))
             target = child.attrGet("href") if child.type == "link_open" else (

@@ -52,8 +52,11 @@ def build_pack(root: Path, portal_version: str, problems: list[Problem], max_fil
         c.fail(("pass_mark",), f"pass_mark must be a whole percentage from {MIN_PASS_MARK} to 100")
         pass_mark = MIN_PASS_MARK
     description = c.text(data, "description", (), max_len=20000)
-    if description:
-        _markdown_in_yaml(root, c, ("description",), description, problems)
+    title = c.text(data, "title", (), max_len=200)
+    summary = c.text(data, "summary", (), max_len=300)
+    language = c.text(data, "language", (), max_len=20)
+    estimated_hours = c.number(data, "estimated_hours", ())
+    topics, audience = c.strings(data, "topics", ()), c.strings(data, "audience", ())
 
     downloads = _downloads(c, data)
     public = {d.file for d in downloads}
@@ -64,6 +67,8 @@ def build_pack(root: Path, portal_version: str, problems: list[Problem], max_fil
     questions, pre_draw, post_draw = _assessments(root, c, data, kind, problems, max_file_bytes)
     accreditation = _accreditation(c, data)
     in_person = _in_person(c, data, kind)
+    if description:
+        _markdown_in_yaml(root, c, ("description",), description, problems, public)
     if kind == "course" and not lessons:
         c.fail(("lessons",), "a course needs at least one lesson")
     if kind == "video-series" and not lessons:
@@ -71,19 +76,17 @@ def build_pack(root: Path, portal_version: str, problems: list[Problem], max_fil
     if problems:
         return None
     return Pack(
-        id=pack_id, version=version, title=c.text(data, "title", (), max_len=200), provider=provider, kind=kind,
-        summary=c.text(data, "summary", (), max_len=300), description=description,
-        topics=c.strings(data, "topics", ()), audience=c.strings(data, "audience", ()),
-        estimated_hours=float(c.number(data, "estimated_hours", ()) or 0),
-        language=c.text(data, "language", (), max_len=20), portal_versions=portal_versions, pass_mark=pass_mark,
+        id=pack_id, version=version, title=title, provider=provider, kind=kind, summary=summary,
+        description=description, topics=topics, audience=audience, estimated_hours=float(estimated_hours or 0),
+        language=language, portal_versions=portal_versions, pass_mark=pass_mark,
         lessons=tuple(lessons), downloads=tuple(downloads), questions=tuple(questions), pre_draw=pre_draw,
         post_draw=post_draw, accreditation=tuple(accreditation), in_person=in_person, root=root,
     )
 
 
-def _markdown_in_yaml(root, c: _Checker, path: tuple, text: str, problems: list[Problem]) -> None:
+def _markdown_in_yaml(root, c: _Checker, path: tuple, text: str, problems: list[Problem], public: set[str]) -> None:
     found: list[Problem] = []
-    check_markdown(root, MANIFEST, text, found)
+    check_markdown(root, MANIFEST, text, found, public)
     for problem in found:
         c.fail(path, f"{_dotted(path)}: {problem.message}")
 

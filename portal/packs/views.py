@@ -25,7 +25,8 @@ def pack_file(pack_id: str, version: str, filename: str):
     if pack is None or filename not in pack.public_files():
         abort(404)
     if version != pack.version:  # an old link after a pack update: send it to the current file
-        return redirect(files_base(pack) + filename, code=302)
+        query = request.query_string.decode("latin-1")
+        return redirect(files_base(pack) + filename + (f"?{query}" if query else ""), code=302)
     as_download = request.args.get("download") == "1"
     response = send_from_directory(pack.root, filename, mimetype=content_type_of(filename), conditional=True,
                                    as_attachment=as_download, max_age=ONE_YEAR)

@@ -68,10 +68,16 @@ def get_plugin_manager(safe_mode: bool = False, extra_plugins: tuple = ()) -> tu
     except pluggy.PluginValidationError as error:
         plugin = error.plugin
         raise PluginError(
-            f"plugin {pm.get_name(plugin)} ({inspect.getfile(plugin) if inspect.ismodule(plugin) else plugin!r}) "
-            f"implements a hook the portal does not have: {error}. Check the spelling against docs/hooks.md."
+            f"plugin {pm.get_name(plugin)} ({_where(plugin)}) implements a hook the portal does not have: "
+            f"{error}. Check the spelling against docs/hooks.md."
         ) from error
     return pm, report
+
+
+def _where(plugin) -> str:
+    """The file a plugin came from, for error messages, whatever kind of object it is."""
+    module = plugin if inspect.ismodule(plugin) else inspect.getmodule(plugin)
+    return getattr(module, "__file__", None) or getattr(plugin, "__module__", None) or repr(plugin)
 
 
 def _load_group(pm: pluggy.PluginManager, group: str, report: PluginReport) -> None:
