@@ -45,14 +45,24 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_migrated() -> str:
-    url = _pg_url()
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    """A PostgreSQL database of this test session's own, so that two runs on one
+    server (a developer's and CI's, or two helpers') never truncate each other's rows."""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(_pg_url())
+    name = f"{base.database}_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
     migrate.upgrade(url)
-    return url
+    yield url
+    from sqlalchemy import pool
+
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _truncate_all(database: Database) -> None:
@@ -133,3 +143,22 @@ def smtp_server():
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def make_app(app_config):
+    """Build an app on the test's database with some settings changed, e.g.
+    `make_app(RATELIMIT_ENABLED=True)`; each one is cleaned up like `app`."""
+    made = []
+
+    def build(**overrides):
+        built = create_app({**app_config, **overrides})
+        made.append(built)
+        return built
+
+    yield build
+    for built in made:
+        database = built.extensions["portal"].database
+        if database.engine.dialect.name == "postgresql":
+            _truncate_all(database)
+        database.dispose()

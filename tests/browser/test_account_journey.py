@@ -8,6 +8,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.mail.services import send_due_messages
 from portal.mail.transports import transport_from_config
@@ -48,36 +49,36 @@ def test_new_user_account_journey(live_server, page, shots):
     page.get_by_label("Type the password again").fill(PASSWORD)
     shots(page, "02-signup-filled")
     page.get_by_role("button", name="Create account").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     shots(page, "03-check-email")
 
     link = last_link(app, "jordan.rivera@example.gov", "/account/verify/")
     assert link.startswith(url)
     page.goto(link)
     page.get_by_role("button", name="Confirm my email address").click()
-    assert "Your email address is confirmed" in page.content()
+    expect(page.get_by_text("Your email address is confirmed")).to_be_visible()
     shots(page, "04-verified")
 
     page.get_by_label("Email address").fill("jordan.rivera@example.gov")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_role("link", name="Jordan Rivera").is_visible()
+    expect(page.get_by_role("link", name="Jordan Rivera")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
     account_nav = page.get_by_role("navigation", name="Account")
-    assert account_nav.get_by_role("link", name="Log in").is_visible()
+    expect(account_nav.get_by_role("link", name="Log in")).to_be_visible()
     shots(page, "05-logged-out")
 
     account_nav.get_by_role("link", name="Log in").click()
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("Email address").fill("jordan.rivera@example.gov")
     page.get_by_role("button", name="Send reset link").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     page.goto(last_link(app, "jordan.rivera@example.gov", "/account/password/reset/"))
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Type the new password again").fill(NEW_PASSWORD)
     shots(page, "06-reset")
     page.get_by_role("button", name="Save new password").click()
-    assert "Your password has been changed" in page.content()
+    expect(page.get_by_text("Your password has been changed")).to_be_visible()
 
     page.get_by_label("Email address").fill("jordan.rivera@example.gov")
     page.get_by_label("Password").fill(NEW_PASSWORD)
@@ -87,6 +88,6 @@ def test_new_user_account_journey(live_server, page, shots):
     page.get_by_label("Full name").fill("Jordan A. Rivera")
     page.get_by_label("Agency or organization (optional)").fill("Riverside Police Department")
     page.get_by_role("button", name="Save").click()
-    assert "Your profile has been saved" in page.content()
-    assert page.get_by_label("Full name").input_value() == "Jordan A. Rivera"
+    expect(page.get_by_text("Your profile has been saved")).to_be_visible()
+    expect(page.get_by_label("Full name")).to_have_value("Jordan A. Rivera")
     shots(page, "07-profile-saved")
