@@ -60,6 +60,19 @@ def configure_plugins(app: Flask) -> None:
     app.extensions["packs"] = load_registry(
         pm, __version__, invalid=config["PORTAL_INVALID_PACKS"], disabled_ids=config["PORTAL_DISABLED_PACKS"],
         max_file_bytes=config["PACK_MAX_FILE_MB"] * 1024 * 1024)
+    configure_resource_library(app)
+
+
+def configure_resource_library(app: Flask) -> None:
+    """The operators' resources, the packs' and the plugins', merged once at start-up."""
+    from portal.plugins.manager import collect  # noqa: F401  (imported for plugins' sake)
+    from portal.rollcall.library import (DEFAULT_RESOURCES, all_resources, load_operator_resources,
+                                         plugin_resources)
+
+    path = Path(app.config.get("PORTAL_RESOURCES_PATH") or DEFAULT_RESOURCES)
+    app.extensions["resources"] = all_resources(
+        load_operator_resources(path), app.extensions["packs"].all(),
+        plugin_resources(app.extensions["plugins"].hook.portal_resources()))
 
 
 def configure_services(app: Flask) -> None:
@@ -120,13 +133,14 @@ def register_blueprints(app: Flask) -> None:
     from portal.certificates.views import bp as certificates_bp
     from portal.learning.assessment_views import bp as assessments_bp
     from portal.learning.views import bp as learning_bp
+    from portal.rollcall.views import bp as rollcall_bp
     from portal.packs.views import bp as packs_bp
     from portal.plugins.manager import collect
     from portal.site.views import bp as site_bp
     from portal.support.views import bp as support_bp
 
     for blueprint in (site_bp, accounts_bp, support_bp, admin_bp, packs_bp, catalog_bp, learning_bp,
-                      assessments_bp, certificates_bp):
+                      assessments_bp, certificates_bp, rollcall_bp):
         app.register_blueprint(blueprint)
     plugin_blueprints = collect(app.extensions["plugins"].hook.portal_blueprints())
     for blueprint in sorted(plugin_blueprints, key=lambda b: b.name):

@@ -57,6 +57,7 @@ def load_config() -> dict:
             p.strip() for p in env.get("PORTAL_DISABLED_PACKS", "").split(",") if p.strip()),
         "PACK_MAX_FILE_MB": int(env.get("PACK_MAX_FILE_MB", "25")),
         "PORTAL_FAQ_PATH": env.get("PORTAL_FAQ_PATH", ""),
+        "PORTAL_RESOURCES_PATH": env.get("PORTAL_RESOURCES_PATH", ""),
         "SUPPORT_EMAIL": env.get("SUPPORT_EMAIL", "support@portal.invalid"),
         "SUPPORT_PHONE": env.get("SUPPORT_PHONE", "1-833-650-7910"),
         # Mail: "file" writes .eml files under the data folder; "smtp" delivers.

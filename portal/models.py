@@ -7,10 +7,11 @@ from portal.certificates.models import Certificate
 from portal.common.storage import StoredFile
 from portal.learning.models import Attempt, AttemptItem, Attestation, Enrollment, LessonProgress
 from portal.mail.models import OutboxMessage
+from portal.rollcall.models import RollCallAttendee, RollCallShowing
 from portal.support.models import AuditEntry, ContactRequest
 
 metadata = SQLModel.metadata
 
 __all__ = ["Attempt", "AttemptItem", "Attestation", "Certificate", "Enrollment", "LessonProgress",
            "AccountToken", "AuditEntry", "ContactRequest", "LoginSession", "OutboxMessage",
-           "StoredFile", "User", "UserRole", "metadata"]
+           "RollCallAttendee", "RollCallShowing", "StoredFile", "User", "UserRole", "metadata"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from portal.catalog import services as catalog
@@ -23,8 +23,13 @@ def index():
     query = catalog.CatalogQuery.from_args(request.args)
     everything = packs().all()
     results = catalog.search(everything, query)
+    resources = []
+    if (query.words or query.topic) and not (query.kind or query.provider or query.state):
+        from portal.rollcall.library import search_resources
+
+        resources = search_resources(current_app.extensions["resources"], query.words, query.topic)
     context = dict(results=results, query=query, facets=catalog.facets(everything), size=catalog.media_size,
-                   human_size=catalog.human_size, states=catalog.approved_states)
+                   human_size=catalog.human_size, states=catalog.approved_states, resources=resources)
     if is_htmx() and request.headers.get("HX-Target") == "catalog-results":
         response = render_template("catalog/_results.html", **context)
         return response, 200, {"Vary": "HX-Request"}

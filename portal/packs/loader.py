@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 from portal.common.markdown import is_safe_link
 from portal.packs.model import (ACCREDITATION_STATUSES, KINDS, MIN_PASS_MARK, QUESTION_TYPES, Accreditation,
                                 Choice, Download, InPerson, InPersonSession, Lesson, Pack, Provider, Question,
-                                Video)
+                                Resource, Video)
 
 MANIFEST = "pack.yaml"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -290,4 +290,5 @@ def version_problems(portal_versions: str, portal_version: str) -> str | None:
 __all__ = ["MANIFEST", "PackInvalid", "Problem", "load_pack", "validate_pack", "check_markdown",
            "content_type_of", "version_problems", "_Checker", "_read_yaml", "ID_PATTERN",
            "ACCREDITATION_STATUSES", "KINDS", "MIN_PASS_MARK", "QUESTION_TYPES", "Accreditation", "Choice",
-           "Download", "InPerson", "InPersonSession", "Lesson", "Pack", "Provider", "Question", "Video"]
+           "Download", "InPerson", "InPersonSession", "Lesson", "Pack", "Provider", "Question", "Resource",
+           "Video"]

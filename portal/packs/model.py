@@ -102,6 +102,17 @@ class InPerson:
 
 
 @dataclass(frozen=True)
+class Resource:
+    """An external resource for the library: a link with a title and a description."""
+
+    title: str
+    description: str
+    url: str
+    topics: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Pack:
     id: str
     version: str
@@ -124,6 +135,7 @@ class Pack:
     accreditation: tuple[Accreditation, ...]
     in_person: InPerson | None
     root: Path = field(compare=False)
+    resources: tuple[Resource, ...] = ()
 
     @property
     def kind_label(self) -> str:

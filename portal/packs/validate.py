@@ -8,7 +8,7 @@ from packaging.version import InvalidVersion, Version
 
 from portal.packs.loader import (_dotted, ACCREDITATION_STATUSES, KINDS, MANIFEST, MIN_PASS_MARK, QUESTION_TYPES,
                                  Accreditation, Choice, Download, InPerson, InPersonSession, Lesson, Pack,
-                                 Problem, Provider, Question, Video, _Checker, _read_yaml, check_markdown,
+                                 Problem, Provider, Question, Resource, Video, _Checker, _read_yaml, check_markdown,
                                  content_type_of, version_problems)
 
 STATE_CODES = frozenset(
@@ -67,6 +67,7 @@ def build_pack(root: Path, portal_version: str, problems: list[Problem], max_fil
     questions, pre_draw, post_draw = _assessments(root, c, data, kind, problems, max_file_bytes)
     accreditation = _accreditation(c, data)
     in_person = _in_person(c, data, kind)
+    resources = resources_from(c, data, source=title)
     if description:
         _markdown_in_yaml(root, c, ("description",), description, problems, public)
     if kind == "course" and not lessons:
@@ -81,6 +82,7 @@ def build_pack(root: Path, portal_version: str, problems: list[Problem], max_fil
         language=language, portal_versions=portal_versions, pass_mark=pass_mark,
         lessons=tuple(lessons), downloads=tuple(downloads), questions=tuple(questions), pre_draw=pre_draw,
         post_draw=post_draw, accreditation=tuple(accreditation), in_person=in_person, root=root,
+        resources=tuple(resources),
     )
 
 
@@ -306,3 +308,20 @@ def _check_distribution_version(root: Path, c: _Checker, version: str) -> None:
         return
     if declared and str(declared) != version:
         c.fail(("version",), f"version is {version} but {pyproject.name} says {declared}: raise both together")
+
+
+def resources_from(c: _Checker, data: dict, source: str) -> list[Resource]:
+    """External resources (`resources:` in a manifest or the operators' file)."""
+    resources = []
+    for index, item in enumerate(c.listing(data, "resources", ())):
+        path = ("resources", index)
+        item = c.mapping(item, path)
+        if not item:
+            continue
+        url = c.text(item, "url", path, max_len=500)
+        if url and not url.startswith(("https://", "http://")):
+            c.fail(path + ("url",), "a resource url must be an http:// or https:// address")
+        resources.append(Resource(c.text(item, "title", path, max_len=200),
+                                  c.text(item, "description", path, max_len=1000), url,
+                                  c.strings(item, "topics", path), source))
+    return resources

@@ -11,7 +11,7 @@ def portal_navigation(user):
     items = [("Home", "site.home"), ("Catalog", "catalog.index")]
     if getattr(user, "is_authenticated", False):
         items.append(("My courses", "learning.my_courses"))
-    items += [("FAQ", "site.faq"), ("Contact", "site.contact")]
+    items += [("Resources", "rollcall.resources"), ("FAQ", "site.faq"), ("Contact", "site.contact")]
     if getattr(user, "is_authenticated", False) and user.has_role("support", "admin"):
         items.append(("Support", "support.search"))
     if getattr(user, "is_authenticated", False) and user.has_role("admin"):
@@ -21,4 +21,5 @@ def portal_navigation(user):
 
 @hookimpl(trylast=True)
 def portal_profile_links(user):
-    return [("My Courses", "learning.my_courses"), ("My Certificates", "certificates.mine")]
+    return [("My Courses", "learning.my_courses"), ("My Certificates", "certificates.mine"),
+            ("Roll-call training history", "rollcall.history"), ("My roll-call log (trainers)", "rollcall.my_log")]

@@ -33,8 +33,33 @@
     video.addEventListener("ended", function () { save(false); });
     window.addEventListener("pagehide", function () { save(true); });
   }
+  /* Projector mode: keys for a trainer at the front of the room; prompts when it ends. */
+  function projector(body) {
+    var video = document.getElementById("episode-video"), prompts = document.getElementById("prompts");
+    body.classList.add("js");
+    if (video && prompts) {
+      prompts.hidden = true;
+      video.addEventListener("ended", function () { prompts.hidden = false; body.classList.add("ended"); prompts.scrollIntoView(); });
+      video.addEventListener("play", function () { prompts.hidden = true; body.classList.remove("ended"); });
+    }
+    document.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey || /INPUT|TEXTAREA|SELECT/.test(event.target.tagName)) { return; }
+      var key = event.key;
+      if (key === " " && video) { event.preventDefault(); if (video.paused) { video.play(); } else { video.pause(); } }
+      else if (key === "ArrowRight" && body.dataset.next) { window.location.href = body.dataset.next; }
+      else if (key === "ArrowLeft" && body.dataset.prev) { window.location.href = body.dataset.prev; }
+      else if (key === "f" || key === "F") {
+        if (document.fullscreenElement) { document.exitFullscreen(); } else { document.documentElement.requestFullscreen().catch(function () {}); }
+      } else if ((key === "c" || key === "C") && video && video.textTracks.length) {
+        var track = video.textTracks[0];
+        track.mode = track.mode === "showing" ? "hidden" : "showing";
+      }
+    });
+    if (video && video.textTracks.length) { video.textTracks[0].mode = "showing"; }
+  }
   function init() {
     Array.prototype.forEach.call(document.querySelectorAll("video[data-progress-url]"), watch);
+    if (document.body.classList.contains("projector")) { projector(document.body); }
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
 })();
