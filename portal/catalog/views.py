@@ -40,12 +40,12 @@ def index():
 def course(pack_id: str):
     pack = pack_or_404(pack_id)
     tz = portal_tz()
-    status = None
+    progress = None
     if current_user.is_authenticated and pack.kind == "course":
         enrollment = learning.enrollment_for_study(db(), current_user.user.id, pack.id, now(), tz)
         if enrollment:
-            [status] = describe_enrollments(db(), [enrollment], packs().packs, now(), tz)
+            [progress] = describe_enrollments(db(), [enrollment], packs().packs, now(), tz)
     year = session_year(now(), tz)
-    return render("catalog/course.html", pack=pack, description=render_description(pack), status=status,
+    return render("catalog/course.html", pack=pack, description=render_description(pack), progress=progress,
                   session=session_label(year), year=year, files=files_base(pack), size=catalog.media_size(pack),
                   human_size=catalog.human_size, form=StartForm())

@@ -99,8 +99,15 @@ def render_certificate_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=None).write_pdf()
 
 
-def stored_pdf(db: Session, storage: DatabaseStorage, certificate: Certificate, render_html, now: datetime) -> bytes:
-    """The certificate's PDF: rendered the first time it is asked for, then served as stored."""
+def stored_pdf_or_render(db: Session, storage: DatabaseStorage, certificate: Certificate, render_html) -> bytes:
+    """The stored PDF. Should it be missing (its issue was interrupted after the commit),
+    render it for this response without storing: a GET changes nothing."""
+    found = storage.get(db, pdf_key(certificate))
+    return found[1] if found else render_certificate_pdf(render_html())
+
+
+def store_pdf(db: Session, storage: DatabaseStorage, certificate: Certificate, render_html, now: datetime) -> bytes:
+    """Render the certificate's PDF once, when it is issued, and keep it."""
     found = storage.get(db, pdf_key(certificate))
     if found:
         return found[1]

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from portal.certificates import services as certificates
 from portal.certificates.models import Certificate
-from portal.common.web import db, now, render, services
+from portal.common.web import db, now, render, services, writing
 from portal.learning import services as learning
 from portal.learning.models import Enrollment
 from portal.learning.web import course_or_404, portal_tz, refuse
@@ -42,13 +42,28 @@ def issue(pack_id: str):
     if enrollment is None:
         abort(404)
     try:
-        with services().database.write_session() as w:
+        with writing() as w:
             certificate = certificates.issue_certificate(w, w.get(Enrollment, enrollment.id),
                                                          w.get(type(current_user.user), current_user.user.id),
                                                          pack, now(), portal_tz())
     except learning.LearningError as error:
         return refuse(error, url_for("learning.resume", pack_id=pack.id))
+    store_certificate_pdf(certificate)
     return redirect(url_for("certificates.view", number=certificate.number), code=303)
+
+
+def _pdf_html(certificate: Certificate):
+    def html() -> str:
+        return render_template("certificates/pdf.html", certificate=certificate, verify_url=_verify_url(certificate),
+                               qr=certificates.qr_svg_data_uri(_verify_url(certificate)),
+                               portal_name=current_app.config["PORTAL_NAME"])
+    return html
+
+
+def store_certificate_pdf(certificate: Certificate) -> None:
+    """Render and keep the PDF right after issue (a POST), so later GETs only read it."""
+    with writing() as w:
+        certificates.store_pdf(w, services().storage, certificate, _pdf_html(certificate), now())
 
 
 @bp.get("/certificates/<number>")
@@ -63,13 +78,7 @@ def view(number: str):
 @login_required
 def pdf(number: str):
     certificate = _own(number)
-
-    def html() -> str:
-        return render_template("certificates/pdf.html", certificate=certificate, verify_url=_verify_url(certificate),
-                               qr=certificates.qr_svg_data_uri(_verify_url(certificate)),
-                               portal_name=current_app.config["PORTAL_NAME"])
-
-    data = certificates.stored_pdf(db(), services().storage, certificate, html, now())
+    data = certificates.stored_pdf_or_render(db(), services().storage, certificate, _pdf_html(certificate))
     disposition = "attachment" if request.args.get("download") == "1" else "inline"
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'{disposition}; filename="certificate-{certificate.number}.pdf"'})

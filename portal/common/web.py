@@ -3,8 +3,10 @@ the portal's services, and rendering one template as a full page or an htmx frag
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Iterator
 from urllib.parse import urlsplit
 
 from flask import current_app, g, make_response, render_template, request
@@ -47,6 +49,17 @@ def close_db(_error=None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+@contextmanager
+def writing() -> Iterator[Session]:
+    """A session whose transactions take the write lock at once (BEGIN IMMEDIATE on SQLite),
+    for writes that must not race. Afterwards the request's own session starts a new read,
+    so it sees what was just written (SQLite keeps a read snapshot until it ends)."""
+    with services().database.write_session() as session:
+        yield session
+    if "db_session" in g:
+        g.db_session.rollback()
 
 
 def now() -> datetime:

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from portal.certificates.services import certificate_for_enrollment, issue_certificate
-from portal.common.web import db, now, render, services
+from portal.common.web import db, now, render, services, writing
 from portal.learning import services as learning
 from portal.learning.forms import AttemptForm, StartForm
 from portal.learning.honor_code import HONOR_CODE
@@ -64,7 +64,7 @@ def start(pack_id: str, kind: str):
     enrollment = study_enrollment(pack.id)
     StartForm().validate_on_submit()
     try:
-        with services().database.write_session() as w:
+        with writing() as w:
             learning.open_attempt(w, w.get(Enrollment, enrollment.id), pack, kind, now(), portal_tz())
     except learning.LearningError as error:
         return refuse(error, url_for("learning.resume", pack_id=pack.id))
@@ -78,22 +78,23 @@ def submit(pack_id: str, kind: str):
     enrollment = study_enrollment(pack.id)
     form = AttemptForm()
     attempt_id = form.attempt_id.data or ""
-    if not form.validate_on_submit() or not attempt_id.isdigit():
+    if not form.validate_on_submit() or not attempt_id.isdigit() or len(attempt_id) > 9:
         abort(400)
     attempt = db().get(Attempt, int(attempt_id))
     if attempt is None or attempt.enrollment_id != enrollment.id or attempt.kind != kind:
         abort(404)
     items = learning.attempt_items(db(), attempt.id)
-    answers = {item.question_id: request.form.getlist(f"q-{item.question_id}")[:10] for item in items}
+    positions = {item.question_id: request.form.getlist(f"q-{item.position + 1}")[:20] for item in items}
+    answers = {item.question_id: learning.choices_from_positions(item, positions[item.question_id]) for item in items}
     try:
-        with services().database.write_session() as w:
+        with writing() as w:
             result = learning.submit_attempt(w, w.get(Enrollment, enrollment.id), pack, attempt.id, answers, now(),
                                              portal_tz())
     except learning.LearningError as error:
         if error.status == 422:
             flash(error.message, "error")
             return render("learning/test.html", pack=pack, kind=kind, kind_label=KINDS[kind], attempt=attempt,
-                          questions=learning.shown_questions(db(), pack, attempt), form=form, answers=answers,
+                          questions=learning.shown_questions(db(), pack, attempt), form=form, answers=positions,
                           status=422)
         return refuse(error, url_for("learning.resume", pack_id=pack.id))
     if kind == PRE:
@@ -102,7 +103,7 @@ def submit(pack_id: str, kind: str):
     return redirect(url_for("assessments.result", pack_id=pack.id, attempt_id=result.id), code=303)
 
 
-@bp.get("/learn/<pack_id>/results/<int:attempt_id>")
+@bp.get("/learn/<pack_id>/results/<int(max=2147483647):attempt_id>")
 @login_required
 def result(pack_id: str, attempt_id: int):
     """A post-test result. Pre-test results do not exist for learners: they never see that score."""
@@ -131,7 +132,7 @@ def honor_code(pack_id: str):
     form = StartForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            with services().database.write_session() as w:
+            with writing() as w:
                 row = w.get(Enrollment, enrollment.id)
                 learning.attest_honor_code(w, row, request.form.get("answer", ""), now())
                 certificate = issue_certificate(w, row, w.get(type(current_user.user), current_user.user.id),
@@ -139,6 +140,9 @@ def honor_code(pack_id: str):
         except learning.LearningError as error:
             flash(error.message, "error")
             return render("learning/honor_code.html", pack=pack, text=HONOR_CODE, form=form, status=error.status)
+        from portal.certificates.views import store_certificate_pdf
+
+        store_certificate_pdf(certificate)
         flash("Thank you. Your certificate is ready.", "success")
         return redirect(url_for("certificates.view", number=certificate.number), code=303)
     return render("learning/honor_code.html", pack=pack, text=HONOR_CODE, form=form)

@@ -60,13 +60,13 @@ def find_enrollment(db: Session, user_id: int, pack_id: str, year: int) -> Enrol
 
 
 def enrollment_for_study(db: Session, user_id: int, pack_id: str, now: datetime, tz: ZoneInfo) -> Enrollment | None:
-    """This session's enrollment, else the latest completed one (kept for review)."""
+    """This session's enrollment, else the latest completed one (kept for review), else the
+    latest expired one (so the learner is told the session ended)."""
     current = find_enrollment(db, user_id, pack_id, session_year(now, tz))
     if current:
         return current
-    return db.exec(select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.pack_id == pack_id,
-                                            Enrollment.passed_at.is_not(None))
-                   .order_by(Enrollment.session_year.desc())).first()
+    return db.exec(select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.pack_id == pack_id)
+                   .order_by(Enrollment.passed_at.is_(None), Enrollment.session_year.desc())).first()
 
 
 def is_open(enrollment: Enrollment, now: datetime, tz: ZoneInfo) -> bool:
@@ -211,8 +211,8 @@ class ShownQuestion:
     question_id: str
     type: str
     text: str
-    choices: tuple[tuple[str, str], ...]
-    chosen: frozenset[str]
+    choices: tuple[tuple[str, str], ...]  # (position, text): positions, never the pack's choice ids
+    chosen: frozenset[str]  # positions
     correct: bool | None
 
 
@@ -229,10 +229,24 @@ def shown_questions(db: Session, pack: Pack, attempt: Attempt) -> list[ShownQues
         if question is None:
             continue
         texts = {c.id: c.text for c in question.choices}
+        order = [cid for cid in item.choice_order.split(",") if cid in texts]
+        picked = set((item.chosen or "").split(",")) - {""}
         shown.append(ShownQuestion(item.id, item.position + 1, question.id, question.type, question.text,
-                                   tuple((cid, texts[cid]) for cid in item.choice_order.split(",") if cid in texts),
-                                   frozenset((item.chosen or "").split(",")) - {""}, item.correct))
+                                   tuple((str(i), texts[cid]) for i, cid in enumerate(order, start=1)),
+                                   frozenset(str(i) for i, cid in enumerate(order, start=1) if cid in picked),
+                                   item.correct))
     return shown
+
+
+def choices_from_positions(item: AttemptItem, positions: list[str]) -> list[str]:
+    """Map the form's values (1-based positions in this attempt's shuffled order) back to
+    choice ids. The page never carries the pack's own choice ids, which could hint at the key."""
+    order = item.choice_order.split(",")
+    chosen = []
+    for value in positions[:20]:
+        if value.isdigit() and 1 <= int(value) <= len(order) and order[int(value) - 1] not in chosen:
+            chosen.append(order[int(value) - 1])
+    return chosen
 
 
 def _is_correct(question: Question, chosen: set[str]) -> bool:
@@ -267,10 +281,9 @@ def submit_attempt(db: Session, enrollment: Enrollment, pack: Pack, attempt_id: 
         question = by_id[item.question_id]
         valid = {c.id for c in question.choices}
         chosen = {a for a in answers.get(item.question_id, []) if a in valid}
-        if question.type != "multiple":
-            chosen = set(sorted(chosen)[:1])
         item.chosen = ",".join(sorted(chosen))
-        item.correct = _is_correct(question, chosen)
+        # One answer to a single-choice or true/false question: ticking several is wrong.
+        item.correct = _is_correct(question, chosen) and (question.type == "multiple" or len(chosen) == 1)
         correct += item.correct
         db.add(item)
     attempt = db.get(Attempt, attempt_id)

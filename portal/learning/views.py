@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from portal.certificates.services import certificate_for_enrollment
-from portal.common.web import db, now, render, services
+from portal.common.web import db, now, render, services, writing
 from portal.learning import services as learning
 from portal.learning.forms import PositionForm
 from portal.learning.models import Enrollment
@@ -24,7 +24,7 @@ def enroll(pack_id: str):
         flash("Log in or create an account to enroll.", "info")
         return redirect(url_for("accounts.login", next=url_for("catalog.course", pack_id=pack.id)), code=303)
     try:
-        with services().database.write_session() as w:
+        with writing() as w:
             learning.enroll_in_current_session(w, w.get(type(current_user.user), current_user.user.id), pack,
                                                now(), portal_tz())
     except learning.LearningError as error:
@@ -105,7 +105,7 @@ def complete(pack_id: str, lesson_id: str):
     pack = course_or_404(pack_id)
     enrollment = study_enrollment(pack.id)
     try:
-        with services().database.write_session() as w:
+        with writing() as w:
             learning.complete_lesson(w, w.get(Enrollment, enrollment.id), pack, lesson_id, now(), portal_tz())
     except learning.LearningError as error:
         return refuse(error, url_for("learning.resume", pack_id=pack.id))
@@ -132,7 +132,7 @@ def save_position(pack_id: str, lesson_id: str):
     if enrollment.passed_at is None and not learning.is_open(enrollment, now(), portal_tz()):
         return {"error": "this enrollment has expired"}, 409
     try:
-        with services().database.write_session() as w:
+        with writing() as w:
             learning.save_video_position(w, w.get(Enrollment, enrollment.id), pack, lesson_id,
                                          float(form.seconds.data), now())
     except learning.LearningError as error:

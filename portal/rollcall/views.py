@@ -158,7 +158,7 @@ def my_log_csv():
         "Content-Disposition": f'attachment; filename="roll-call-log-{local_date(now(), portal_tz())}.csv"'})
 
 
-@bp.post("/rollcall/log/<int:showing_id>/delete")
+@bp.post("/rollcall/log/<int(max=2147483647):showing_id>/delete")
 @login_required
 def delete(showing_id: int):
     if not DeleteForm().validate_on_submit():

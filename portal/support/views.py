@@ -42,7 +42,7 @@ def search():
     return render("support/search.html", users=users, query=query)
 
 
-@bp.get("/users/<int:user_id>")
+@bp.get("/users/<int(max=2147483647):user_id>")
 @role_required("support", "admin")
 def user_detail(user_id: int):
     target = _target(user_id)
@@ -66,7 +66,7 @@ def _run(user_id: int, action):
     return redirect(url_for("support.user_detail", user_id=user_id)), 303
 
 
-@bp.post("/users/<int:user_id>/confirm")
+@bp.post("/users/<int(max=2147483647):user_id>/confirm")
 @role_required("support", "admin")
 def confirm(user_id: int):
     def act(target, _reason):
@@ -75,7 +75,7 @@ def confirm(user_id: int):
     return _run(user_id, act)
 
 
-@bp.post("/users/<int:user_id>/send-reset")
+@bp.post("/users/<int(max=2147483647):user_id>/send-reset")
 @role_required("support", "admin")
 def send_reset(user_id: int):
     def act(target, _reason):
@@ -85,7 +85,7 @@ def send_reset(user_id: int):
     return _run(user_id, act)
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<int(max=2147483647):user_id>/deactivate")
 @role_required("support", "admin")
 def deactivate(user_id: int):
     def act(target, reason):
@@ -94,7 +94,7 @@ def deactivate(user_id: int):
     return _run(user_id, act)
 
 
-@bp.post("/users/<int:user_id>/reactivate")
+@bp.post("/users/<int(max=2147483647):user_id>/reactivate")
 @role_required("support", "admin")
 def reactivate(user_id: int):
     def act(target, _reason):
@@ -103,7 +103,7 @@ def reactivate(user_id: int):
     return _run(user_id, act)
 
 
-@bp.post("/users/<int:user_id>/roles/<action>")
+@bp.post("/users/<int(max=2147483647):user_id>/roles/<action>")
 @role_required("admin")
 def change_role(user_id: int, action: str):
     if action not in {"grant", "revoke"}:

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from io import BytesIO
 
 from tests.helpers import make_user
-from tests.learning.journey import COURSE, open_attempt_items, pack
+from tests.learning.journey import COURSE, field_and_values, open_attempt_items, pack
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a quiet morning patrol on elm street"
@@ -30,8 +30,9 @@ def answer(page, app, kind, right):
     for item in items:
         q = questions[item.question_id]
         picks = sorted(q.correct_ids) if right else [c.id for c in q.choices if not c.correct][:1]
-        for cid in picks:
-            page.locator(f"input[name='q-{q.id}'][value='{cid}']").check()
+        name, values = field_and_values(item, picks)
+        for value in values:
+            page.locator(f"input[name='{name}'][value='{value}']").check()
 
 
 def test_catalog_to_verified_certificate(live_server, browser, shots):
