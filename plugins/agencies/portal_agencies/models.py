@@ -1,0 +1,103 @@
+"""Agency tables. Learner state stays in the core; these rows are the agency's own records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from portal.common.db import UTCDateTime
+
+
+class Agency(SQLModel, table=True):
+    __tablename__ = "agency"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=160, unique=True)
+    chp_program_manager_email: str = Field(default="", max_length=254)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AgencyMember(SQLModel, table=True):
+    """A portal account in an agency. One agency per account; a member may leave."""
+
+    __tablename__ = "agency_member"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user_account.id", unique=True, ondelete="CASCADE")
+    role: str = Field(max_length=20)  # coordinator | officer
+    joined_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AgencyInvite(SQLModel, table=True):
+    """A link a coordinator shares; each officer signs up on their own and joins with it."""
+
+    __tablename__ = "agency_invite"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ChpAward(SQLModel, table=True):
+    __tablename__ = "chp_award"
+    __table_args__ = (UniqueConstraint("agency_id", "award_number", name="uq_chp_award_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
+    award_number: str = Field(max_length=60)
+    award_date: date  # the date on the award congratulatory letter
+    funded_positions: int
+    mou_submitted_on: date | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SchoolResourceOfficer(SQLModel, table=True):
+    __tablename__ = "chp_sro"
+
+    id: int | None = Field(default=None, primary_key=True)
+    award_id: int = Field(foreign_key="chp_award.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=120)
+    role: str = Field(max_length=10)  # initial | backfill
+    hire_date: date | None = None
+    placement_date: date | None = None
+    training_completed: date | None = None
+    certificate_key: str | None = Field(default=None, max_length=200)
+    certificate_filename: str | None = Field(default=None, max_length=200)
+    expenses_submitted: date | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TravelExpense(SQLModel, table=True):
+    """One itemized line of a travel claim (transportation, lodging or M&IE)."""
+
+    __tablename__ = "chp_travel_expense"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sro_id: int = Field(foreign_key="chp_sro.id", index=True, ondelete="CASCADE")
+    category: str = Field(max_length=20)
+    description: str = Field(max_length=200)
+    incurred_on: date
+    amount: Decimal = Field(sa_type=Numeric(10, 2))
+
+
+class ReminderSent(SQLModel, table=True):
+    """One reminder mail, so that a second run on the same day sends nothing twice."""
+
+    __tablename__ = "chp_reminder_sent"
+    __table_args__ = (UniqueConstraint("subject_kind", "subject_id", "deadline", "days_before",
+                                       name="uq_chp_reminder"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_kind: str = Field(max_length=10)  # training | mou
+    subject_id: int
+    deadline: date
+    days_before: int
+    sent_at: datetime = Field(sa_type=UTCDateTime)

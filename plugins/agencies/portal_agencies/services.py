@@ -1,0 +1,377 @@
+"""Agency rules that need the database: membership and invitations, awards and SROs,
+travel claims, the dashboard, and reminders. Deadlines all come from rules.py."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select
+
+from portal.accounts.models import User
+from portal.accounts.sessions import hash_token
+from portal.certificates.models import Certificate
+from portal.learning.models import Enrollment
+from portal_agencies import rules
+from portal_agencies.models import (Agency, AgencyInvite, AgencyMember, ChpAward, ReminderSent,
+                                    SchoolResourceOfficer, TravelExpense)
+
+COORDINATOR, OFFICER = "coordinator", "officer"
+INVITE_DAYS = 14
+EXPENSE_CATEGORIES = {"transportation": "Transportation", "lodging": "Lodging",
+                      "mie": "Meals and incidental expenses (M&IE)"}
+
+
+class AgencyError(Exception):
+    def __init__(self, message: str, field: str | None = None, status: int = 422):
+        super().__init__(message)
+        self.message, self.field, self.status = message, field, status
+
+
+# -- membership -------------------------------------------------------------
+
+def membership_of_user_id(db: Session, user_id: int) -> AgencyMember | None:
+    return db.exec(select(AgencyMember).where(AgencyMember.user_id == user_id)).first()
+
+
+def create_agency(db: Session, name: str, coordinator: User, now: datetime, program_manager_email: str = "") -> Agency:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 160:
+        raise AgencyError("Enter the agency's name (at most 160 characters).", "name")
+    if not coordinator.is_verified or not coordinator.is_active:
+        raise AgencyError("The coordinator's account must be active and confirmed.", "coordinator")
+    if membership_of_user_id(db, coordinator.id):
+        raise AgencyError("That account already belongs to an agency.", "coordinator")
+    agency = Agency(name=name, chp_program_manager_email=program_manager_email.strip().lower(), created_at=now)
+    db.add(agency)
+    try:
+        db.flush()
+    except IntegrityError:
+        db.rollback()
+        raise AgencyError("An agency with that name already exists.", "name")
+    db.add(AgencyMember(agency_id=agency.id, user_id=coordinator.id, role=COORDINATOR, joined_at=now))
+    db.commit()
+    return agency
+
+
+def coordinator_agency(db: Session, user_id: int, agency_id: int) -> Agency | None:
+    """The agency if this user coordinates it; None answers exactly like a missing agency."""
+    member = membership_of_user_id(db, user_id)
+    if member is None or member.agency_id != agency_id or member.role != COORDINATOR:
+        return None
+    return db.get(Agency, agency_id)
+
+
+def create_invite(db: Session, agency: Agency, by_user_id: int, now: datetime) -> str:
+    token = secrets.token_urlsafe(24)
+    db.add(AgencyInvite(agency_id=agency.id, token_hash=hash_token(token), created_by=by_user_id, created_at=now,
+                        expires_at=now + timedelta(days=INVITE_DAYS)))
+    db.commit()
+    return token
+
+
+def active_invites(db: Session, agency_id: int, now: datetime) -> list[AgencyInvite]:
+    return list(db.exec(select(AgencyInvite).where(AgencyInvite.agency_id == agency_id,
+                                                   AgencyInvite.revoked_at.is_(None),
+                                                   AgencyInvite.expires_at > now)
+                        .order_by(AgencyInvite.created_at.desc())).all())
+
+
+def revoke_invite(db: Session, agency_id: int, invite_id: int, now: datetime) -> None:
+    invite = db.get(AgencyInvite, invite_id)
+    if invite is None or invite.agency_id != agency_id:
+        raise AgencyError("There is no such invitation.", status=404)
+    invite.revoked_at = now
+    db.add(invite)
+    db.commit()
+
+
+def find_invite(db: Session, token: str, now: datetime) -> tuple[AgencyInvite, Agency] | None:
+    if not token or len(token) > 100:
+        return None
+    invite = db.exec(select(AgencyInvite).where(AgencyInvite.token_hash == hash_token(token))).first()
+    if invite is None or invite.revoked_at is not None or invite.expires_at <= now:
+        return None
+    return invite, db.get(Agency, invite.agency_id)
+
+
+def join_with_invite(db: Session, token: str, user: User, now: datetime) -> Agency:
+    """The officer, signed in to the account they made themselves, joins the agency."""
+    found = find_invite(db, token, now)
+    if found is None:
+        raise AgencyError("This invitation has expired or was withdrawn. Ask your coordinator for a new link.",
+                          status=404)
+    _, agency = found
+    if not user.is_verified:
+        raise AgencyError("Confirm your email address before you join an agency.", status=403)
+    member = membership_of_user_id(db, user.id)
+    if member is not None:
+        if member.agency_id == agency.id:
+            return agency
+        raise AgencyError("You already belong to another agency. Leave it first, from your profile.", status=409)
+    db.add(AgencyMember(agency_id=agency.id, user_id=user.id, role=OFFICER, joined_at=now))
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise AgencyError("You already belong to an agency.", status=409)
+    return agency
+
+
+def leave_agency(db: Session, user_id: int) -> None:
+    member = membership_of_user_id(db, user_id)
+    if member is None:
+        raise AgencyError("You do not belong to an agency.", status=404)
+    if member.role == COORDINATOR:
+        others = db.exec(select(func.count()).select_from(AgencyMember).where(
+            AgencyMember.agency_id == member.agency_id, AgencyMember.role == COORDINATOR,
+            AgencyMember.user_id != user_id)).one()
+        if not others:
+            raise AgencyError("You are the agency's only coordinator. Make another member a coordinator first.",
+                              status=409)
+    db.delete(member)
+    db.commit()
+
+
+def set_member_role(db: Session, agency_id: int, member_id: int, role: str) -> None:
+    member = db.get(AgencyMember, member_id)
+    if member is None or member.agency_id != agency_id or role not in (COORDINATOR, OFFICER):
+        raise AgencyError("There is no such member.", status=404)
+    if role == OFFICER and member.role == COORDINATOR:
+        others = db.exec(select(func.count()).select_from(AgencyMember).where(
+            AgencyMember.agency_id == agency_id, AgencyMember.role == COORDINATOR,
+            AgencyMember.id != member_id)).one()
+        if not others:
+            raise AgencyError("An agency needs at least one coordinator.", status=409)
+    member.role = role
+    db.add(member)
+    db.commit()
+
+
+@dataclass
+class RosterRow:
+    member: AgencyMember
+    user: User
+    enrollments: int
+    completions: int
+    certificates: list[Certificate]
+
+
+def roster(db: Session, agency_id: int) -> list[RosterRow]:
+    """Members with their enrollments, completions and certificates, in four queries."""
+    rows = db.exec(select(AgencyMember, User).join(User, User.id == AgencyMember.user_id)
+                   .where(AgencyMember.agency_id == agency_id).order_by(User.name, User.id)).all()
+    ids = [user.id for _, user in rows]
+    if not ids:
+        return []
+    enrolled = dict(db.exec(select(Enrollment.user_id, func.count()).where(Enrollment.user_id.in_(ids))
+                            .group_by(Enrollment.user_id)).all())
+    passed = dict(db.exec(select(Enrollment.user_id, func.count()).where(
+        Enrollment.user_id.in_(ids), Enrollment.passed_at.is_not(None)).group_by(Enrollment.user_id)).all())
+    certificates: dict[int, list[Certificate]] = {}
+    for certificate in db.exec(select(Certificate).where(Certificate.user_id.in_(ids))
+                               .order_by(Certificate.completed_on.desc())).all():
+        certificates.setdefault(certificate.user_id, []).append(certificate)
+    return [RosterRow(member, user, enrolled.get(user.id, 0), passed.get(user.id, 0), certificates.get(user.id, []))
+            for member, user in rows]
+
+
+# -- awards and SROs --------------------------------------------------------
+
+def add_award(db: Session, agency: Agency, award_number: str, award_date: date, funded_positions: int,
+              mou_submitted_on: date | None, now: datetime) -> ChpAward:
+    award_number = (award_number or "").strip()
+    if not award_number or len(award_number) > 60:
+        raise AgencyError("Enter the award number (at most 60 characters).", "award_number")
+    if not 1 <= funded_positions <= 500:
+        raise AgencyError("Funded SRO positions must be between 1 and 500.", "funded_positions")
+    if mou_submitted_on and mou_submitted_on < award_date:
+        raise AgencyError("The MOU submission date is before the award letter date.", "mou_submitted_on")
+    award = ChpAward(agency_id=agency.id, award_number=award_number, award_date=award_date,
+                     funded_positions=funded_positions, mou_submitted_on=mou_submitted_on, created_at=now)
+    db.add(award)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise AgencyError("This agency already has an award with that number.", "award_number")
+    return award
+
+
+def award_of(db: Session, agency_id: int, award_id: int) -> ChpAward | None:
+    award = db.get(ChpAward, award_id)
+    return award if award is not None and award.agency_id == agency_id else None
+
+
+def sro_of(db: Session, agency_id: int, sro_id: int) -> tuple[SchoolResourceOfficer, ChpAward] | None:
+    sro = db.get(SchoolResourceOfficer, sro_id)
+    award = db.get(ChpAward, sro.award_id) if sro else None
+    return (sro, award) if award is not None and award.agency_id == agency_id else None
+
+
+def save_sro(db: Session, award: ChpAward, sro: SchoolResourceOfficer | None, *, name: str, role: str,
+             hire_date: date | None, placement_date: date | None, training_completed: date | None,
+             expenses_submitted: date | None, today: date, now: datetime) -> SchoolResourceOfficer:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise AgencyError("Enter the officer's name.", "name")
+    if role not in ("initial", "backfill"):
+        raise AgencyError("Choose initial or backfill.", "role")
+    if role == "backfill" and placement_date is None:
+        raise AgencyError("A backfill SRO needs the date placed in the school.", "placement_date")
+    if role == "initial" and sro is None:
+        initial = db.exec(select(func.count()).select_from(SchoolResourceOfficer).where(
+            SchoolResourceOfficer.award_id == award.id, SchoolResourceOfficer.role == "initial")).one()
+        if initial >= award.funded_positions:
+            raise AgencyError(f"This award funds {award.funded_positions} SRO position"
+                              f"{'s' if award.funded_positions != 1 else ''}; record a replacement as a backfill.",
+                              "role")
+    try:
+        rules.evaluate_sro(role, award.award_date, hire_date, placement_date, training_completed,
+                           expenses_submitted, today)
+    except rules.RuleError as error:
+        raise AgencyError(error.message, getattr(error, "column", None))
+    sro = sro or SchoolResourceOfficer(award_id=award.id, name=name, role=role, created_at=now)
+    sro.name, sro.role, sro.hire_date, sro.placement_date = name, role, hire_date, placement_date
+    sro.training_completed, sro.expenses_submitted = training_completed, expenses_submitted
+    db.add(sro)
+    db.commit()
+    return sro
+
+
+def sros_of_award(db: Session, award_id: int) -> list[SchoolResourceOfficer]:
+    return list(db.exec(select(SchoolResourceOfficer).where(SchoolResourceOfficer.award_id == award_id)
+                        .order_by(SchoolResourceOfficer.name, SchoolResourceOfficer.id)).all())
+
+
+# -- travel claims ----------------------------------------------------------
+
+def parse_amount(text: str) -> Decimal:
+    try:
+        amount = Decimal((text or "").replace("$", "").replace(",", "").strip())
+    except InvalidOperation:
+        raise AgencyError("Enter an amount like 125.50.", "amount")
+    if not amount.is_finite() or amount <= 0 or amount > Decimal("100000") or amount != amount.quantize(Decimal("0.01")):
+        raise AgencyError("Enter an amount in dollars and cents, more than zero.", "amount")
+    return amount
+
+
+def add_expense(db: Session, sro: SchoolResourceOfficer, category: str, description: str, incurred_on: date,
+                amount: Decimal) -> TravelExpense:
+    if sro.role == "backfill":
+        raise AgencyError("A backfill SRO's training is paid by the agency: there is no reimbursement claim.",
+                          status=409)
+    if category not in EXPENSE_CATEGORIES:
+        raise AgencyError("Choose transportation, lodging or M&IE.", "category")
+    description = " ".join((description or "").split())
+    if not description or len(description) > 200:
+        raise AgencyError("Describe the expense (at most 200 characters).", "description")
+    expense = TravelExpense(sro_id=sro.id, category=category, description=description, incurred_on=incurred_on,
+                            amount=amount)
+    db.add(expense)
+    db.commit()
+    return expense
+
+
+def expenses_of(db: Session, sro_id: int) -> list[TravelExpense]:
+    return list(db.exec(select(TravelExpense).where(TravelExpense.sro_id == sro_id)
+                        .order_by(TravelExpense.incurred_on, TravelExpense.id)).all())
+
+
+def delete_expense(db: Session, sro_id: int, expense_id: int) -> None:
+    expense = db.get(TravelExpense, expense_id)
+    if expense is None or expense.sro_id != sro_id:
+        raise AgencyError("There is no such expense.", status=404)
+    db.delete(expense)
+    db.commit()
+
+
+# -- dashboard and reminders ------------------------------------------------
+
+URGENCY = {"overdue": 0, "due": 1, "error": 2, "met-late": 3, "met": 4}
+
+
+@dataclass
+class DashboardItem:
+    kind: str  # training | mou
+    award: ChpAward
+    sro: SchoolResourceOfficer | None
+    due: date | None
+    status: str
+    days_left: int | None
+    evaluation: object | None
+    claim_total: Decimal = Decimal("0")
+
+
+def _mou_status(award: ChpAward, as_of: date) -> tuple[date, str, int | None]:
+    status = rules.mou_status(award.award_date, award.mou_submitted_on, as_of)
+    return status.due, str(status.status), status.days_left
+
+
+def dashboard(db: Session, agency_id: int, as_of: date) -> list[DashboardItem]:
+    """Every SRO's training deadline and every award's MOU, most urgent first."""
+    awards = list(db.exec(select(ChpAward).where(ChpAward.agency_id == agency_id)).all())
+    award_ids = [a.id for a in awards]
+    sros = list(db.exec(select(SchoolResourceOfficer).where(SchoolResourceOfficer.award_id.in_(award_ids))).all()) \
+        if award_ids else []
+    totals = dict(db.exec(select(TravelExpense.sro_id, func.sum(TravelExpense.amount))
+                          .where(TravelExpense.sro_id.in_([s.id for s in sros])).group_by(TravelExpense.sro_id)).all()) \
+        if sros else {}
+    by_id = {a.id: a for a in awards}
+    items = []
+    for award in awards:
+        due, status, days = _mou_status(award, as_of)
+        items.append(DashboardItem("mou", award, None, due, status, days, None))
+    for sro in sros:
+        award = by_id[sro.award_id]
+        try:
+            ev = rules.evaluate_sro(sro.role, award.award_date, sro.hire_date, sro.placement_date,
+                                    sro.training_completed, sro.expenses_submitted, as_of)
+            items.append(DashboardItem("training", award, sro, ev.training_due, str(ev.training_status), ev.days_left, ev,
+                                       Decimal(totals.get(sro.id) or 0)))
+        except rules.RuleError as error:
+            items.append(DashboardItem("training", award, sro, None, "error", None, error))
+    return sorted(items, key=lambda i: (URGENCY.get(i.status, 9),
+                                        i.days_left if i.days_left is not None else 10 ** 6,
+                                        i.due or date.max, i.kind, i.sro.name if i.sro else ""))
+
+
+def coordinators_of(db: Session, agency_id: int) -> list[User]:
+    return list(db.exec(select(User).join(AgencyMember, AgencyMember.user_id == User.id)
+                        .where(AgencyMember.agency_id == agency_id, AgencyMember.role == COORDINATOR,
+                               User.is_active)).all())
+
+
+def send_reminders(db: Session, mailer, as_of: date, now: datetime) -> int:
+    """Queue reminder mail 30, 14 and 3 days before each open deadline. Each is recorded,
+    so a second run on the same day (or a crash and rerun) sends nothing twice."""
+    sent = 0
+    for agency in db.exec(select(Agency)).all():
+        coordinators = coordinators_of(db, agency.id)
+        if not coordinators:
+            continue
+        for item in dashboard(db, agency.id, as_of):
+            if item.status != "due" or item.due is None:
+                continue
+            days_before = rules.reminder_due(item.due, as_of)
+            if days_before is None:
+                continue
+            subject_id = item.sro.id if item.sro else item.award.id
+            db.add(ReminderSent(subject_kind=item.kind, subject_id=subject_id, deadline=item.due,
+                                days_before=days_before, sent_at=now))
+            try:
+                db.flush()
+            except IntegrityError:
+                db.rollback()
+                continue
+            for coordinator in coordinators:
+                mailer.queue(db, coordinator.email, "mail/sro_reminder.txt", now, name=coordinator.name,
+                             agency=agency.name, kind=item.kind, award=item.award.award_number,
+                             officer=item.sro.name if item.sro else "", due=item.due.strftime("%B %-d, %Y"),
+                             days=days_before, agency_id=agency.id)
+            db.commit()
+            sent += 1
+    return sent
