@@ -41,7 +41,7 @@ def new_award(agency_id: int):
     if form.validate_on_submit():
         try:
             award = agencies.add_award(db(), agency, form.award_number.data, form.award_date.data,
-                                       form.funded_positions.data, form.mou_submitted_on.data, now())
+                                       form.funded_positions.data, form.mou_submitted_on.data, now(), today())
         except agencies.AgencyError as error:
             _fail(form, error)
         else:

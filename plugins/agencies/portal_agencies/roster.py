@@ -29,7 +29,9 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "officer", "award_number", "award_date", "hire_date", "role",
     "placement_date", "training_completed", "expenses_submitted",
 )
-DATE_COLUMNS: tuple[str, ...] = ("award_date", "hire_date", "placement_date", "training_completed", "expenses_submitted")
+DATE_COLUMNS: tuple[str, ...] = (
+    "award_date", "hire_date", "placement_date", "training_completed", "expenses_submitted",
+)
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "training_due", "training_status", "days_left", "prior_training",
     "mou_due", "expenses_due", "records_keep_until", "error",

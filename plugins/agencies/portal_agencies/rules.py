@@ -422,7 +422,8 @@ def _validate(role: Role, award_date: date | None, hire_date: date | None, place
             raise RuleError("expenses_submitted", "expenses_submitted is given but training_completed is empty")
         if expenses_submitted < training_completed:
             raise RuleError("expenses_submitted",
-                            f"expenses_submitted is before training_completed ({expenses_submitted} < {training_completed})")
+                            "expenses_submitted is before training_completed "
+                            f"({expenses_submitted} < {training_completed})")
         if expenses_submitted > as_of:
             raise RuleError("expenses_submitted",
                             f"expenses_submitted is after the as-of date ({expenses_submitted} > {as_of})")

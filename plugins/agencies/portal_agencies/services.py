@@ -182,7 +182,7 @@ def roster(db: Session, agency_id: int) -> list[RosterRow]:
 # -- awards and SROs --------------------------------------------------------
 
 def add_award(db: Session, agency: Agency, award_number: str, award_date: date, funded_positions: int,
-              mou_submitted_on: date | None, now: datetime) -> ChpAward:
+              mou_submitted_on: date | None, now: datetime, today: date) -> ChpAward:
     award_number = (award_number or "").strip()
     if not award_number or len(award_number) > 60:
         raise AgencyError("Enter the award number (at most 60 characters).", "award_number")
@@ -190,6 +190,10 @@ def add_award(db: Session, agency: Agency, award_number: str, award_date: date, 
         raise AgencyError("Funded SRO positions must be between 1 and 500.", "funded_positions")
     if mou_submitted_on and mou_submitted_on < award_date:
         raise AgencyError("The MOU submission date is before the award letter date.", "mou_submitted_on")
+    if mou_submitted_on and mou_submitted_on > today:
+        raise AgencyError("The MOU submission date cannot be in the future.", "mou_submitted_on")
+    if award_date > today:
+        raise AgencyError("The award letter date cannot be in the future.", "award_date")
     award = ChpAward(agency_id=agency.id, award_number=award_number, award_date=award_date,
                      funded_positions=funded_positions, mou_submitted_on=mou_submitted_on, created_at=now)
     db.add(award)
@@ -307,7 +311,10 @@ class DashboardItem:
 
 
 def _mou_status(award: ChpAward, as_of: date) -> tuple[date, str, int | None]:
-    status = rules.mou_status(award.award_date, award.mou_submitted_on, as_of)
+    try:
+        status = rules.mou_status(award.award_date, award.mou_submitted_on, as_of)
+    except rules.RuleError:  # e.g. a submission dated after as_of: show it, do not fail the page
+        return rules.mou_due(award.award_date), "error", None
     return status.due, str(status.status), status.days_left
 
 
