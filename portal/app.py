@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.certificates.views import bp as certificates_bp
     from portal.learning.assessment_views import bp as assessments_bp
     from portal.learning.views import bp as learning_bp
+    from portal.reports.views import bp as reports_bp
     from portal.rollcall.views import bp as rollcall_bp
     from portal.packs.views import bp as packs_bp
     from portal.plugins.manager import collect
@@ -140,7 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.support.views import bp as support_bp
 
     for blueprint in (site_bp, accounts_bp, support_bp, admin_bp, packs_bp, catalog_bp, learning_bp,
-                      assessments_bp, certificates_bp, rollcall_bp):
+                      assessments_bp, certificates_bp, rollcall_bp, reports_bp):
         app.register_blueprint(blueprint)
     plugin_blueprints = collect(app.extensions["plugins"].hook.portal_blueprints())
     for blueprint in sorted(plugin_blueprints, key=lambda b: b.name):

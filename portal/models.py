@@ -7,6 +7,7 @@ from portal.certificates.models import Certificate
 from portal.common.storage import StoredFile
 from portal.learning.models import Attempt, AttemptItem, Attestation, Enrollment, LessonProgress
 from portal.mail.models import OutboxMessage
+from portal.reports.models import ProviderStaff
 from portal.rollcall.models import RollCallAttendee, RollCallShowing
 from portal.support.models import AuditEntry, ContactRequest
 
@@ -14,4 +15,4 @@ metadata = SQLModel.metadata
 
 __all__ = ["Attempt", "AttemptItem", "Attestation", "Certificate", "Enrollment", "LessonProgress",
            "AccountToken", "AuditEntry", "ContactRequest", "LoginSession", "OutboxMessage",
-           "RollCallAttendee", "RollCallShowing", "StoredFile", "User", "UserRole", "metadata"]
+           "ProviderStaff", "RollCallAttendee", "RollCallShowing", "StoredFile", "User", "UserRole", "metadata"]

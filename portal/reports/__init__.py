@@ -1,0 +1,1 @@
+"""Reports for administrators and providers: completions, pre/post growth, item analysis."""

@@ -1,0 +1,227 @@
+"""Aggregate reports, computed in the database with SQL aggregates; no learner rows are
+loaded into Python. Any figure built from fewer than MIN_GROUP learners is suppressed,
+and no report ever shows one person's pre-test score.
+
+The SQL is written once for SQLite and PostgreSQL: medians use window functions, and the
+few date functions that differ are chosen by dialect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+MIN_GROUP = 5
+EASY, HARD = 0.90, 0.20  # items nearly everyone / nearly no one answers correctly on the post-test
+
+
+def _days_between(dialect: str, later: str, earlier: str) -> str:
+    if dialect == "postgresql":
+        return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
+    return f"(julianday({later}) - julianday({earlier}))"
+
+
+def _month(dialect: str, column: str) -> str:
+    return f"to_char({column}, 'YYYY-MM')" if dialect == "postgresql" else f"strftime('%Y-%m', {column})"
+
+
+def _in_clause(name: str, values: list) -> tuple[str, dict]:
+    params = {f"{name}{i}": v for i, v in enumerate(values)}
+    return "(" + ", ".join(f":{k}" for k in params) + ")", params
+
+
+@dataclass
+class CourseYear:
+    pack_id: str
+    year: int
+    enrollments: int
+    completions: int
+    median_days: float | None
+    mean_pre: float | None
+    mean_post: float | None
+    scored_learners: int
+    first_attempt_takers: int
+    first_attempt_passes: int
+    post_attempts: int
+    post_takers: int
+    suppressed: set[str] = field(default_factory=set)
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.completions / self.enrollments if self.enrollments else None
+
+    @property
+    def growth(self) -> float | None:
+        if self.mean_pre is None or self.mean_post is None:
+            return None
+        return self.mean_post - self.mean_pre
+
+    @property
+    def first_attempt_pass_rate(self) -> float | None:
+        return self.first_attempt_passes / self.first_attempt_takers if self.first_attempt_takers else None
+
+    @property
+    def attempts_per_learner(self) -> float | None:
+        return self.post_attempts / self.post_takers if self.post_takers else None
+
+
+def course_years(db: Session, pack_ids: list[str], year: int | None = None) -> list[CourseYear]:
+    """One row per course and session year: enrollments, completions and their rate, median
+    days to complete, mean pre and post score and growth (on learners with both), first-attempt
+    pass rate and post-test attempts per learner."""
+    if not pack_ids:
+        return []
+    dialect = db.get_bind().dialect.name
+    packs_sql, params = _in_clause("p", pack_ids)
+    year_sql = ""
+    if year is not None:
+        year_sql, params["year"] = " AND e.session_year = :year", year
+    days = _days_between(dialect, "e.passed_at", "e.enrolled_at")
+    sql = f"""
+    WITH scoped AS (
+        SELECT e.id, e.pack_id, e.session_year, e.passed_at, e.enrolled_at
+        FROM enrollment e WHERE e.pack_id IN {packs_sql}{year_sql}
+    ),
+    base AS (
+        SELECT pack_id, session_year, COUNT(*) AS enrollments, COUNT(passed_at) AS completions
+        FROM scoped GROUP BY pack_id, session_year
+    ),
+    durations AS (
+        SELECT e.pack_id, e.session_year, {days} AS days,
+               ROW_NUMBER() OVER (PARTITION BY e.pack_id, e.session_year ORDER BY {days}) AS rn,
+               COUNT(*) OVER (PARTITION BY e.pack_id, e.session_year) AS n
+        FROM scoped e WHERE e.passed_at IS NOT NULL
+    ),
+    medians AS (
+        SELECT pack_id, session_year, AVG(days) AS median_days FROM durations
+        WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY pack_id, session_year
+    ),
+    pre AS (
+        SELECT a.enrollment_id, MAX(a.score) AS score FROM attempt a JOIN scoped e ON e.id = a.enrollment_id
+        WHERE a.kind = 'pre' AND a.submitted_at IS NOT NULL GROUP BY a.enrollment_id
+    ),
+    last_post AS (
+        SELECT a.enrollment_id, MAX(a.number) AS number, COUNT(*) AS attempts
+        FROM attempt a JOIN scoped e ON e.id = a.enrollment_id
+        WHERE a.kind = 'post' AND a.submitted_at IS NOT NULL GROUP BY a.enrollment_id
+    ),
+    post AS (
+        SELECT a.enrollment_id, a.score FROM attempt a
+        JOIN last_post lp ON lp.enrollment_id = a.enrollment_id AND lp.number = a.number AND a.kind = 'post'
+    ),
+    first_post AS (
+        SELECT a.enrollment_id, a.passed FROM attempt a JOIN scoped e ON e.id = a.enrollment_id
+        WHERE a.kind = 'post' AND a.number = 1 AND a.submitted_at IS NOT NULL
+    ),
+    scores AS (
+        SELECT e.pack_id, e.session_year,
+               AVG(CASE WHEN pre.score IS NOT NULL AND post.score IS NOT NULL THEN pre.score END) AS mean_pre,
+               AVG(CASE WHEN pre.score IS NOT NULL AND post.score IS NOT NULL THEN post.score END) AS mean_post,
+               SUM(CASE WHEN pre.score IS NOT NULL AND post.score IS NOT NULL THEN 1 ELSE 0 END) AS scored,
+               COUNT(first_post.enrollment_id) AS first_takers,
+               SUM(CASE WHEN first_post.passed THEN 1 ELSE 0 END) AS first_passes,
+               COALESCE(SUM(last_post.attempts), 0) AS post_attempts,
+               COUNT(last_post.enrollment_id) AS post_takers
+        FROM scoped e
+        LEFT JOIN pre ON pre.enrollment_id = e.id
+        LEFT JOIN post ON post.enrollment_id = e.id
+        LEFT JOIN first_post ON first_post.enrollment_id = e.id
+        LEFT JOIN last_post ON last_post.enrollment_id = e.id
+        GROUP BY e.pack_id, e.session_year
+    )
+    SELECT base.pack_id, base.session_year, base.enrollments, base.completions, medians.median_days,
+           scores.mean_pre, scores.mean_post, scores.scored, scores.first_takers, scores.first_passes,
+           scores.post_attempts, scores.post_takers
+    FROM base
+    LEFT JOIN medians ON medians.pack_id = base.pack_id AND medians.session_year = base.session_year
+    LEFT JOIN scores ON scores.pack_id = base.pack_id AND scores.session_year = base.session_year
+    ORDER BY base.session_year DESC, base.pack_id
+    """
+    rows = []
+    for r in db.connection().execute(text(sql), params).all():
+        row = CourseYear(r[0], int(r[1]), int(r[2]), int(r[3]), _num(r[4]), _num(r[5]), _num(r[6]), int(r[7] or 0),
+                         int(r[8] or 0), int(r[9] or 0), int(r[10] or 0), int(r[11] or 0))
+        rows.append(_suppress(row))
+    return rows
+
+
+def _num(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _suppress(row: CourseYear) -> CourseYear:
+    """Blank every figure that rests on fewer than MIN_GROUP learners."""
+    if row.enrollments < MIN_GROUP:
+        row.suppressed.update({"enrollments", "completions", "completion_rate"})
+    if row.completions < MIN_GROUP:
+        row.suppressed.update({"completions", "completion_rate", "median_days"})
+    if row.scored_learners < MIN_GROUP:
+        row.suppressed.update({"mean_pre", "mean_post", "growth"})
+    if row.first_attempt_takers < MIN_GROUP:
+        row.suppressed.add("first_attempt_pass_rate")
+    if row.post_takers < MIN_GROUP:
+        row.suppressed.add("attempts_per_learner")
+    return row
+
+
+@dataclass
+class ItemRow:
+    question_id: str
+    pre_n: int
+    pre_correct: float | None
+    post_n: int
+    post_correct: float | None
+
+    @property
+    def flag(self) -> str:
+        if self.post_correct is None:
+            return ""
+        if self.post_correct >= EASY:
+            return "nearly everyone answers correctly"
+        if self.post_correct <= HARD:
+            return "nearly no one answers correctly"
+        return ""
+
+
+def item_analysis(db: Session, pack_id: str, year: int | None = None) -> list[ItemRow]:
+    """For each question: the share answering correctly on the pre-test and on the post-test."""
+    params = {"pack": pack_id}
+    year_sql = ""
+    if year is not None:
+        year_sql, params["year"] = " AND e.session_year = :year", year
+    sql = f"""
+    SELECT i.question_id,
+           SUM(CASE WHEN a.kind = 'pre' THEN 1 ELSE 0 END) AS pre_n,
+           SUM(CASE WHEN a.kind = 'pre' AND i.correct THEN 1 ELSE 0 END) AS pre_ok,
+           SUM(CASE WHEN a.kind = 'post' THEN 1 ELSE 0 END) AS post_n,
+           SUM(CASE WHEN a.kind = 'post' AND i.correct THEN 1 ELSE 0 END) AS post_ok
+    FROM attempt a
+    JOIN attempt_item i ON i.attempt_id = a.id
+    JOIN enrollment e ON e.id = a.enrollment_id
+    WHERE a.pack_id = :pack AND a.submitted_at IS NOT NULL{year_sql}
+    GROUP BY i.question_id ORDER BY i.question_id
+    """
+    rows = []
+    for qid, pre_n, pre_ok, post_n, post_ok in db.connection().execute(text(sql), params).all():
+        pre_n, post_n = int(pre_n or 0), int(post_n or 0)
+        rows.append(ItemRow(qid, pre_n, (int(pre_ok) / pre_n) if pre_n >= MIN_GROUP else None,
+                            post_n, (int(post_ok) / post_n) if post_n >= MIN_GROUP else None))
+    return rows
+
+
+def completions_by_month(db: Session, pack_ids: list[str], year: int | None = None) -> list[tuple[str, int | None]]:
+    """Completions per calendar month (UTC); months with fewer than MIN_GROUP are suppressed."""
+    if not pack_ids:
+        return []
+    dialect = db.get_bind().dialect.name
+    packs_sql, params = _in_clause("p", pack_ids)
+    year_sql = ""
+    if year is not None:
+        year_sql, params["year"] = " AND session_year = :year", year
+    month = _month(dialect, "passed_at")
+    sql = f"""SELECT {month} AS month, COUNT(*) FROM enrollment
+              WHERE passed_at IS NOT NULL AND pack_id IN {packs_sql}{year_sql}
+              GROUP BY {month} ORDER BY month"""
+    return [(m, int(n) if n >= MIN_GROUP else None) for m, n in db.connection().execute(text(sql), params).all()]
