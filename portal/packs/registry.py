@@ -63,7 +63,7 @@ def load_registry(pm: pluggy.PluginManager, portal_version: str, *, invalid: str
     def refuse(source: str, path: Path, reason: str, problems=(), name=None):
         message = f"content pack {name or path.name} from {source} ({path / MANIFEST}): {reason}"
         if problems:
-            message += "\n" + "\n".join(f"  {path / str(p)}" for p in problems)
+            message += "\n" + "\n".join(f"  {path}/{p}" for p in problems)
         if invalid != "disable":
             raise PluginError(message)
         log.error("disabled %s", message)

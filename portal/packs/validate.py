@@ -319,7 +319,7 @@ def resources_from(c: _Checker, data: dict, source: str) -> list[Resource]:
         if not item:
             continue
         url = c.text(item, "url", path, max_len=500)
-        if url and not url.startswith(("https://", "http://")):
+        if url and not url.lower().startswith(("https://", "http://")):
             c.fail(path + ("url",), "a resource url must be an http:// or https:// address")
         resources.append(Resource(c.text(item, "title", path, max_len=200),
                                   c.text(item, "description", path, max_len=1000), url,

@@ -22,17 +22,26 @@ def load_operator_resources(path: Path) -> list[Resource]:
     problems: list[Problem] = []
     data, lines = _read_yaml(path, problems, str(path))
     if data is not None:
-        resources_from(_Checker(path.parent, str(path), lines, problems, 1 << 30), data, source="operators")
+        checker = _Checker(path.parent, str(path), lines, problems, 1 << 30)
+        data = checker.mapping(data, ())
+        resources_from(checker, data, source="operators")
     if problems:
         raise ResourceFileInvalid("resource library file is invalid:\n" + "\n".join(f"  {p}" for p in problems))
     return resources_from(_Checker(path.parent, str(path), lines, problems, 1 << 30), data or {},
                           source="Portal resources")
 
 
+def _safe_url(url: str) -> bool:
+    return url.lower().startswith(("https://", "http://"))
+
+
 def plugin_resources(results: list) -> list[Resource]:
     found = []
     for result in results:
         for item in result or []:
+            if not _safe_url(str(item.get("url", ""))):
+                raise ResourceFileInvalid(f"a plugin's resource {item.get('title')!r} has a url that is not "
+                                          f"http or https: {item.get('url')!r}")
             found.append(Resource(str(item["title"]), str(item.get("description", "")), str(item["url"]),
                                   tuple(item.get("topics", ())), str(item.get("source", ""))))
     return found

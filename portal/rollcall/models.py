@@ -12,7 +12,8 @@ from portal.common.db import UTCDateTime
 
 class RollCallShowing(SQLModel, table=True):
     __tablename__ = "rollcall_showing"
-    __table_args__ = (Index("ix_rollcall_trainer_date", "trainer_id", "shown_on"),)
+    __table_args__ = (Index("ix_rollcall_trainer_date", "trainer_id", "shown_on"),
+                      Index("ix_rollcall_trainer_agency", "trainer_id", "agency_key"))
 
     id: int | None = Field(default=None, primary_key=True)
     trainer_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
@@ -23,7 +24,11 @@ class RollCallShowing(SQLModel, table=True):
     episode_title: str = Field(max_length=200)
     shown_on: date
     agency: str = Field(max_length=160)
+    agency_key: str = Field(max_length=160)  # case-folded in Python: SQLite's lower() knows only A-Z
     officers_present: int
+    # How many addresses the trainer listed, not how many matched accounts: showing the
+    # matches would tell the trainer which addresses have accounts.
+    addresses_listed: int = Field(default=0)
     notes: str = Field(default="", max_length=1000)
     created_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -69,7 +69,8 @@ def log_showing(db: Session, trainer: User, pack: Pack, episode_id: str, *, show
         raise RollCallError("You listed more accounts than officers present.", "attendees")
     showing = RollCallShowing(trainer_id=trainer.id, pack_id=pack.id, pack_version=pack.version,
                               episode_id=episode.id, series_title=pack.title, episode_title=episode.title,
-                              shown_on=shown_on, agency=agency, officers_present=officers_present,
+                              shown_on=shown_on, agency=agency, agency_key=agency.casefold(),
+                              officers_present=officers_present, addresses_listed=len(attendee_emails),
                               notes=(notes or "").strip()[:1000], created_at=now)
     db.add(showing)
     db.flush()
@@ -84,25 +85,24 @@ def log_showing(db: Session, trainer: User, pack: Pack, episode_id: str, *, show
 @dataclass
 class LogRow:
     showing: RollCallShowing
-    accounts_present: int
+
+    @property
+    def addresses_listed(self) -> int:
+        return self.showing.addresses_listed
 
 
 def trainer_log(db: Session, trainer_id: int, *, agency: str = "", start: date | None = None,
                 end: date | None = None) -> list[LogRow]:
-    """A trainer's showings, newest first, with how many portal accounts were linked."""
-    counts = (select(RollCallAttendee.showing_id, func.count().label("n"))
-              .group_by(RollCallAttendee.showing_id).subquery())
-    statement = (select(RollCallShowing, func.coalesce(counts.c.n, 0))
-                 .outerjoin(counts, counts.c.showing_id == RollCallShowing.id)
-                 .where(RollCallShowing.trainer_id == trainer_id))
+    """A trainer's showings, newest first."""
+    statement = select(RollCallShowing).where(RollCallShowing.trainer_id == trainer_id)
     if agency:
-        statement = statement.where(func.lower(RollCallShowing.agency) == agency.strip().lower())
+        statement = statement.where(RollCallShowing.agency_key == " ".join(agency.split()).casefold())
     if start:
         statement = statement.where(RollCallShowing.shown_on >= start)
     if end:
         statement = statement.where(RollCallShowing.shown_on <= end)
     rows = db.exec(statement.order_by(RollCallShowing.shown_on.desc(), RollCallShowing.id.desc())).all()
-    return [LogRow(showing, count) for showing, count in rows]
+    return [LogRow(showing) for showing in rows]
 
 
 def delete_showing(db: Session, trainer_id: int, showing_id: int) -> None:
@@ -127,7 +127,7 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-CSV_COLUMNS = ["date", "agency", "series", "episode", "officers_present", "portal_accounts_present",
+CSV_COLUMNS = ["date", "agency", "series", "episode", "officers_present", "portal_accounts_listed",
                "trainer", "notes", "logged_at"]
 
 
@@ -138,7 +138,7 @@ def log_as_csv(rows: list[LogRow], trainer: User) -> str:
     for row in rows:
         s = row.showing
         writer.writerow([_cell(v) for v in (s.shown_on.isoformat(), s.agency, s.series_title, s.episode_title,
-                                             s.officers_present, row.accounts_present, trainer.name, s.notes,
+                                             s.officers_present, row.addresses_listed, trainer.name, s.notes,
                                              s.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"))])
     return out.getvalue()
 

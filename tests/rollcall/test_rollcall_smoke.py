@@ -30,7 +30,7 @@ def test_series_projector_log_history_and_export(client, app):
     exported = client.get("/rollcall/log.csv").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert rows[0]["agency"] == "Elm City PD" and rows[0]["officers_present"] == "12"
-    assert rows[0]["portal_accounts_present"] == "1" and rows[0]["notes"] == "'=cmd()"
+    assert rows[0]["portal_accounts_listed"] == "2" and rows[0]["notes"] == "'=cmd()"
 
     other = app.test_client()
     log_in(other, "officer@example.gov")
