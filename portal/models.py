@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 from portal.accounts.models import AccountToken, LoginSession, User, UserRole
 from portal.certificates.models import Certificate
 from portal.common.storage import StoredFile
-from portal.learning.models import Attempt, AttemptItem, Attestation, Enrollment, LessonProgress
+from portal.learning.models import Attempt, AttemptItem, Attestation, Enrollment, ItemStat, LessonProgress
 from portal.mail.models import OutboxMessage
 from portal.reports.models import ProviderStaff
 from portal.rollcall.models import RollCallAttendee, RollCallShowing
@@ -13,6 +13,6 @@ from portal.support.models import AuditEntry, ContactRequest
 
 metadata = SQLModel.metadata
 
-__all__ = ["Attempt", "AttemptItem", "Attestation", "Certificate", "Enrollment", "LessonProgress",
+__all__ = ["Attempt", "AttemptItem", "ItemStat", "Attestation", "Certificate", "Enrollment", "LessonProgress",
            "AccountToken", "AuditEntry", "ContactRequest", "LoginSession", "OutboxMessage",
            "ProviderStaff", "RollCallAttendee", "RollCallShowing", "StoredFile", "User", "UserRole", "metadata"]

@@ -29,6 +29,12 @@ class Enrollment(SQLModel, table=True):
     last_lesson_id: str | None = Field(default=None, max_length=63)
     last_activity_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     passed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Summaries kept current at each submission so that reports aggregate one row per
+    # enrollment instead of every attempt. Never shown to the learner.
+    pre_score: float | None = None
+    best_post_score: float | None = None
+    post_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    first_post_passed: bool | None = None
 
 
 class LessonProgress(SQLModel, table=True):
@@ -91,3 +97,18 @@ class Attestation(SQLModel, table=True):
     text_version: str = Field(max_length=64)
     answer: str = Field(max_length=3)
     attested_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ItemStat(SQLModel, table=True):
+    """Running counts per question, course, session year and test, for item analysis."""
+
+    __tablename__ = "item_stat"
+    __table_args__ = (UniqueConstraint("pack_id", "session_year", "kind", "question_id", name="uq_item_stat"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pack_id: str = Field(max_length=63)
+    session_year: int
+    kind: str = Field(max_length=4)
+    question_id: str = Field(max_length=63)
+    answered: int = Field(default=0)
+    correct: int = Field(default=0)

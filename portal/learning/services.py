@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select, update
 
 from portal.accounts.models import User
 from portal.learning.honor_code import HONOR_CODE_VERSION
-from portal.learning.models import POST, PRE, Attempt, AttemptItem, Attestation, Enrollment, LessonProgress
+from portal.learning.models import (POST, PRE, Attempt, AttemptItem, Attestation, Enrollment, ItemStat,
+                                    LessonProgress)
 from portal.learning.sessions import session_year
 from portal.packs.model import Pack, Question
 
@@ -295,9 +298,30 @@ def submit_attempt(db: Session, enrollment: Enrollment, pack: Pack, attempt_id: 
         if attempt.passed:
             enrollment.passed_at = now
     enrollment.last_activity_at = now
+    record_for_reports(db, enrollment, attempt, items)
     db.add_all([attempt, enrollment])
     db.commit()
     return attempt
+
+
+def record_for_reports(db: Session, enrollment: Enrollment, attempt: Attempt, items: list[AttemptItem]) -> None:
+    """Keep the report summaries current, in the submission's own transaction."""
+    if attempt.kind == PRE:
+        enrollment.pre_score = attempt.score
+    else:
+        enrollment.post_attempts = (enrollment.post_attempts or 0) + 1
+        enrollment.best_post_score = max(enrollment.best_post_score or 0.0, attempt.score)
+        if attempt.number == 1:
+            enrollment.first_post_passed = attempt.passed
+    insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = ItemStat.__table__
+    for item in items:
+        right = 1 if item.correct else 0
+        # An upsert: two submissions on the same question at once both count, on both databases.
+        db.exec(insert(table).values(pack_id=attempt.pack_id, session_year=enrollment.session_year,
+                                     kind=attempt.kind, question_id=item.question_id, answered=1, correct=right)
+                .on_conflict_do_update(index_elements=["pack_id", "session_year", "kind", "question_id"],
+                                       set_={"answered": table.c.answered + 1, "correct": table.c.correct + right}))
 
 
 # -- honor code -------------------------------------------------------------

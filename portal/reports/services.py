@@ -69,74 +69,45 @@ class CourseYear:
 
 def course_years(db: Session, pack_ids: list[str], year: int | None = None) -> list[CourseYear]:
     """One row per course and session year: enrollments, completions and their rate, median
-    days to complete, mean pre and post score and growth (on learners with both), first-attempt
-    pass rate and post-test attempts per learner."""
+    days to complete, mean pre and best post score and growth (on learners with both),
+    first-attempt pass rate and post-test attempts per learner. Reads the per-enrollment
+    summaries kept at each submission, one row per enrollment."""
     if not pack_ids:
         return []
     dialect = db.get_bind().dialect.name
     packs_sql, params = _in_clause("p", pack_ids)
     year_sql = ""
     if year is not None:
-        year_sql, params["year"] = " AND e.session_year = :year", year
-    days = _days_between(dialect, "e.passed_at", "e.enrolled_at")
+        year_sql, params["year"] = " AND session_year = :year", year
+    days = _days_between(dialect, "passed_at", "enrolled_at")
+    both = "pre_score IS NOT NULL AND best_post_score IS NOT NULL"
     sql = f"""
-    WITH scoped AS (
-        SELECT e.id, e.pack_id, e.session_year, e.passed_at, e.enrolled_at
-        FROM enrollment e WHERE e.pack_id IN {packs_sql}{year_sql}
-    ),
-    base AS (
-        SELECT pack_id, session_year, COUNT(*) AS enrollments, COUNT(passed_at) AS completions
-        FROM scoped GROUP BY pack_id, session_year
+    WITH base AS (
+        SELECT pack_id, session_year, COUNT(*) AS enrollments, COUNT(passed_at) AS completions,
+               AVG(CASE WHEN {both} THEN pre_score END) AS mean_pre,
+               AVG(CASE WHEN {both} THEN best_post_score END) AS mean_post,
+               SUM(CASE WHEN {both} THEN 1 ELSE 0 END) AS scored,
+               COUNT(first_post_passed) AS first_takers,
+               SUM(CASE WHEN first_post_passed THEN 1 ELSE 0 END) AS first_passes,
+               SUM(post_attempts) AS post_attempts,
+               SUM(CASE WHEN post_attempts > 0 THEN 1 ELSE 0 END) AS post_takers
+        FROM enrollment WHERE pack_id IN {packs_sql}{year_sql}
+        GROUP BY pack_id, session_year
     ),
     durations AS (
-        SELECT e.pack_id, e.session_year, {days} AS days,
-               ROW_NUMBER() OVER (PARTITION BY e.pack_id, e.session_year ORDER BY {days}) AS rn,
-               COUNT(*) OVER (PARTITION BY e.pack_id, e.session_year) AS n
-        FROM scoped e WHERE e.passed_at IS NOT NULL
+        SELECT pack_id, session_year, {days} AS days,
+               ROW_NUMBER() OVER (PARTITION BY pack_id, session_year ORDER BY {days}) AS rn,
+               COUNT(*) OVER (PARTITION BY pack_id, session_year) AS n
+        FROM enrollment WHERE passed_at IS NOT NULL AND pack_id IN {packs_sql}{year_sql}
     ),
     medians AS (
         SELECT pack_id, session_year, AVG(days) AS median_days FROM durations
         WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY pack_id, session_year
-    ),
-    pre AS (
-        SELECT a.enrollment_id, MAX(a.score) AS score FROM attempt a JOIN scoped e ON e.id = a.enrollment_id
-        WHERE a.kind = 'pre' AND a.submitted_at IS NOT NULL GROUP BY a.enrollment_id
-    ),
-    last_post AS (
-        SELECT a.enrollment_id, MAX(a.number) AS number, COUNT(*) AS attempts
-        FROM attempt a JOIN scoped e ON e.id = a.enrollment_id
-        WHERE a.kind = 'post' AND a.submitted_at IS NOT NULL GROUP BY a.enrollment_id
-    ),
-    post AS (
-        SELECT a.enrollment_id, a.score FROM attempt a
-        JOIN last_post lp ON lp.enrollment_id = a.enrollment_id AND lp.number = a.number AND a.kind = 'post'
-    ),
-    first_post AS (
-        SELECT a.enrollment_id, a.passed FROM attempt a JOIN scoped e ON e.id = a.enrollment_id
-        WHERE a.kind = 'post' AND a.number = 1 AND a.submitted_at IS NOT NULL
-    ),
-    scores AS (
-        SELECT e.pack_id, e.session_year,
-               AVG(CASE WHEN pre.score IS NOT NULL AND post.score IS NOT NULL THEN pre.score END) AS mean_pre,
-               AVG(CASE WHEN pre.score IS NOT NULL AND post.score IS NOT NULL THEN post.score END) AS mean_post,
-               SUM(CASE WHEN pre.score IS NOT NULL AND post.score IS NOT NULL THEN 1 ELSE 0 END) AS scored,
-               COUNT(first_post.enrollment_id) AS first_takers,
-               SUM(CASE WHEN first_post.passed THEN 1 ELSE 0 END) AS first_passes,
-               COALESCE(SUM(last_post.attempts), 0) AS post_attempts,
-               COUNT(last_post.enrollment_id) AS post_takers
-        FROM scoped e
-        LEFT JOIN pre ON pre.enrollment_id = e.id
-        LEFT JOIN post ON post.enrollment_id = e.id
-        LEFT JOIN first_post ON first_post.enrollment_id = e.id
-        LEFT JOIN last_post ON last_post.enrollment_id = e.id
-        GROUP BY e.pack_id, e.session_year
     )
     SELECT base.pack_id, base.session_year, base.enrollments, base.completions, medians.median_days,
-           scores.mean_pre, scores.mean_post, scores.scored, scores.first_takers, scores.first_passes,
-           scores.post_attempts, scores.post_takers
-    FROM base
-    LEFT JOIN medians ON medians.pack_id = base.pack_id AND medians.session_year = base.session_year
-    LEFT JOIN scores ON scores.pack_id = base.pack_id AND scores.session_year = base.session_year
+           base.mean_pre, base.mean_post, base.scored, base.first_takers, base.first_passes,
+           base.post_attempts, base.post_takers
+    FROM base LEFT JOIN medians ON medians.pack_id = base.pack_id AND medians.session_year = base.session_year
     ORDER BY base.session_year DESC, base.pack_id
     """
     rows = []
@@ -186,22 +157,20 @@ class ItemRow:
 
 
 def item_analysis(db: Session, pack_id: str, year: int | None = None) -> list[ItemRow]:
-    """For each question: the share answering correctly on the pre-test and on the post-test."""
+    """For each question: the share answering correctly on the pre-test and on the post-test,
+    from the running counts kept at each submission."""
     params = {"pack": pack_id}
     year_sql = ""
     if year is not None:
-        year_sql, params["year"] = " AND e.session_year = :year", year
+        year_sql, params["year"] = " AND session_year = :year", year
     sql = f"""
-    SELECT i.question_id,
-           SUM(CASE WHEN a.kind = 'pre' THEN 1 ELSE 0 END) AS pre_n,
-           SUM(CASE WHEN a.kind = 'pre' AND i.correct THEN 1 ELSE 0 END) AS pre_ok,
-           SUM(CASE WHEN a.kind = 'post' THEN 1 ELSE 0 END) AS post_n,
-           SUM(CASE WHEN a.kind = 'post' AND i.correct THEN 1 ELSE 0 END) AS post_ok
-    FROM attempt a
-    JOIN attempt_item i ON i.attempt_id = a.id
-    JOIN enrollment e ON e.id = a.enrollment_id
-    WHERE a.pack_id = :pack AND a.submitted_at IS NOT NULL{year_sql}
-    GROUP BY i.question_id ORDER BY i.question_id
+    SELECT question_id,
+           SUM(CASE WHEN kind = 'pre' THEN answered ELSE 0 END),
+           SUM(CASE WHEN kind = 'pre' THEN correct ELSE 0 END),
+           SUM(CASE WHEN kind = 'post' THEN answered ELSE 0 END),
+           SUM(CASE WHEN kind = 'post' THEN correct ELSE 0 END)
+    FROM item_stat WHERE pack_id = :pack{year_sql}
+    GROUP BY question_id ORDER BY question_id
     """
     rows = []
     for qid, pre_n, pre_ok, post_n, post_ok in db.connection().execute(text(sql), params).all():
