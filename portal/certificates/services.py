@@ -51,9 +51,15 @@ def issue_certificate(db: Session, enrollment: Enrollment, user: User, pack: Pac
                       tz: ZoneInfo) -> Certificate:
     """The enrollment's certificate, issued now if it has none. Concurrent calls get the same one:
     the unique enrollment_id decides, and the loser reads the winner's row."""
+    return issue_or_find_certificate(db, enrollment, user, pack, now, tz)[0]
+
+
+def issue_or_find_certificate(db: Session, enrollment: Enrollment, user: User, pack: Pack, now: datetime,
+                              tz: ZoneInfo) -> tuple[Certificate, bool]:
+    """(certificate, True) for the one call that issued it; (certificate, False) for every other."""
     existing = certificate_for_enrollment(db, enrollment.id)
     if existing:
-        return existing
+        return existing, False
     if enrollment.passed_at is None:
         raise LearningError("Pass the post-test to earn a certificate.", 409)
     if attestation_of(db, enrollment.id) is None:
@@ -68,12 +74,12 @@ def issue_certificate(db: Session, enrollment: Enrollment, user: User, pack: Pac
         db.add(certificate)
         try:
             db.commit()
-            return certificate
+            return certificate, True
         except IntegrityError:
             db.rollback()
             existing = certificate_for_enrollment(db, enrollment.id)
             if existing:
-                return existing
+                return existing, False
     raise LearningError("The certificate could not be issued; please try again.", 503)
 
 
@@ -106,12 +112,12 @@ def stored_pdf_or_render(db: Session, storage: DatabaseStorage, certificate: Cer
     return found[1] if found else render_certificate_pdf(render_html())
 
 
-def store_pdf(db: Session, storage: DatabaseStorage, certificate: Certificate, render_html, now: datetime) -> bytes:
-    """Render the certificate's PDF once, when it is issued, and keep it."""
+def save_pdf(db: Session, storage: DatabaseStorage, certificate: Certificate, pdf: bytes, now: datetime) -> bytes:
+    """Keep a certificate's rendered PDF (rendered by the caller outside any transaction, so
+    no write lock is held while WeasyPrint works)."""
     found = storage.get(db, pdf_key(certificate))
     if found:
         return found[1]
-    pdf = render_certificate_pdf(render_html())
     storage.put(db, pdf_key(certificate), pdf, "application/pdf", now)
     row = db.get(Certificate, certificate.id)
     row.pdf_key = pdf_key(certificate)

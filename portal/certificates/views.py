@@ -43,12 +43,13 @@ def issue(pack_id: str):
         abort(404)
     try:
         with writing() as w:
-            certificate = certificates.issue_certificate(w, w.get(Enrollment, enrollment.id),
-                                                         w.get(type(current_user.user), current_user.user.id),
-                                                         pack, now(), portal_tz())
+            certificate, issued = certificates.issue_or_find_certificate(
+                w, w.get(Enrollment, enrollment.id), w.get(type(current_user.user), current_user.user.id),
+                pack, now(), portal_tz())
     except learning.LearningError as error:
         return refuse(error, url_for("learning.resume", pack_id=pack.id))
-    store_certificate_pdf(certificate)
+    if issued:
+        store_certificate_pdf(certificate)
     return redirect(url_for("certificates.view", number=certificate.number), code=303)
 
 
@@ -61,9 +62,11 @@ def _pdf_html(certificate: Certificate):
 
 
 def store_certificate_pdf(certificate: Certificate) -> None:
-    """Render and keep the PDF right after issue (a POST), so later GETs only read it."""
+    """Render the PDF once, right after issue (a POST) and outside any transaction, then keep
+    it, so later GETs only read it."""
+    pdf = certificates.render_certificate_pdf(_pdf_html(certificate)())
     with writing() as w:
-        certificates.store_pdf(w, services().storage, certificate, _pdf_html(certificate), now())
+        certificates.save_pdf(w, services().storage, certificate, pdf, now())
 
 
 @bp.get("/certificates/<number>")

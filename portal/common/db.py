@@ -45,13 +45,15 @@ def is_sqlite(engine: Engine) -> bool:
 def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):
+        # SQLite connections are cheap; a roomy pool lets bursts queue on the database's own
+        # busy timeout rather than on the pool.
         engine = create_engine(
-            url,
+            url, pool_size=20, max_overflow=80,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from portal.common.db import is_lock_timeout
@@ -56,6 +57,11 @@ def init_app(app: Flask) -> None:
             return error_page(503)
         log.exception("database error")
         return error_page(500)
+
+    @app.errorhandler(PoolTimeout)
+    def _pool(error: PoolTimeout):
+        log.warning("no database connection free on %s %s", request.method, request.path)
+        return error_page(503)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

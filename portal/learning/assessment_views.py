@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from portal.certificates.services import certificate_for_enrollment, issue_certificate
+from portal.certificates.services import certificate_for_enrollment, issue_or_find_certificate
 from portal.common.web import db, now, render, services, writing
 from portal.learning import services as learning
 from portal.learning.forms import AttemptForm, StartForm
@@ -135,14 +135,15 @@ def honor_code(pack_id: str):
             with writing() as w:
                 row = w.get(Enrollment, enrollment.id)
                 learning.attest_honor_code(w, row, request.form.get("answer", ""), now())
-                certificate = issue_certificate(w, row, w.get(type(current_user.user), current_user.user.id),
-                                                pack, now(), portal_tz())
+                certificate, issued = issue_or_find_certificate(
+                    w, row, w.get(type(current_user.user), current_user.user.id), pack, now(), portal_tz())
         except learning.LearningError as error:
             flash(error.message, "error")
             return render("learning/honor_code.html", pack=pack, text=HONOR_CODE, form=form, status=error.status)
         from portal.certificates.views import store_certificate_pdf
 
-        store_certificate_pdf(certificate)
+        if issued:
+            store_certificate_pdf(certificate)
         flash("Thank you. Your certificate is ready.", "success")
         return redirect(url_for("certificates.view", number=certificate.number), code=303)
     return render("learning/honor_code.html", pack=pack, text=HONOR_CODE, form=form)

@@ -212,6 +212,8 @@ def claim(agency_id: int, sro_id: int):
         except agencies.AgencyError as error:
             db().rollback()
             _fail(form, error)
+            return render("agencies/claim.html", form=form, button=ButtonForm(),
+                          **_claim_context(agency, record, award), status=error.status)
         else:
             return redirect(url_for("agencies.claim", agency_id=agency.id, sro_id=record.id), code=303)
     return render("agencies/claim.html", form=form, button=ButtonForm(), **_claim_context(agency, record, award),

@@ -226,7 +226,7 @@ def save_sro(db: Session, award: ChpAward, sro: SchoolResourceOfficer | None, *,
         raise AgencyError("Choose initial or backfill.", "role")
     if role == "backfill" and placement_date is None:
         raise AgencyError("A backfill SRO needs the date placed in the school.", "placement_date")
-    if role == "initial" and sro is None:
+    if role == "initial" and (sro is None or sro.role != "initial"):
         initial = db.exec(select(func.count()).select_from(SchoolResourceOfficer).where(
             SchoolResourceOfficer.award_id == award.id, SchoolResourceOfficer.role == "initial")).one()
         if initial >= award.funded_positions:
