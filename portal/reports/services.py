@@ -27,6 +27,27 @@ def _month(dialect: str, column: str) -> str:
     return f"to_char({column}, 'YYYY-MM')" if dialect == "postgresql" else f"strftime('%Y-%m', {column})"
 
 
+def _medians_sql(dialect: str, days: str, packs_sql: str, year_sql: str) -> str:
+    """Median days to complete per course and year: PostgreSQL's ordered-set aggregate, or
+    the middle row(s) by window functions on SQLite, which has no median."""
+    where = f"WHERE passed_at IS NOT NULL AND pack_id IN {packs_sql}{year_sql}"
+    if dialect == "postgresql":
+        return f"""medians AS (
+        SELECT pack_id, session_year, percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}) AS median_days
+        FROM enrollment {where} GROUP BY pack_id, session_year
+    )"""
+    return f"""durations AS (
+        SELECT pack_id, session_year, {days} AS days,
+               ROW_NUMBER() OVER (PARTITION BY pack_id, session_year ORDER BY {days}) AS rn,
+               COUNT(*) OVER (PARTITION BY pack_id, session_year) AS n
+        FROM enrollment {where}
+    ),
+    medians AS (
+        SELECT pack_id, session_year, AVG(days) AS median_days FROM durations
+        WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY pack_id, session_year
+    )"""
+
+
 def _in_clause(name: str, values: list) -> tuple[str, dict]:
     params = {f"{name}{i}": v for i, v in enumerate(values)}
     return "(" + ", ".join(f":{k}" for k in params) + ")", params
@@ -94,16 +115,7 @@ def course_years(db: Session, pack_ids: list[str], year: int | None = None) -> l
         FROM enrollment WHERE pack_id IN {packs_sql}{year_sql}
         GROUP BY pack_id, session_year
     ),
-    durations AS (
-        SELECT pack_id, session_year, {days} AS days,
-               ROW_NUMBER() OVER (PARTITION BY pack_id, session_year ORDER BY {days}) AS rn,
-               COUNT(*) OVER (PARTITION BY pack_id, session_year) AS n
-        FROM enrollment WHERE passed_at IS NOT NULL AND pack_id IN {packs_sql}{year_sql}
-    ),
-    medians AS (
-        SELECT pack_id, session_year, AVG(days) AS median_days FROM durations
-        WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY pack_id, session_year
-    )
+    {_medians_sql(dialect, days, packs_sql, year_sql)}
     SELECT base.pack_id, base.session_year, base.enrollments, base.completions, medians.median_days,
            base.mean_pre, base.mean_post, base.scored, base.first_takers, base.first_passes,
            base.post_attempts, base.post_takers
