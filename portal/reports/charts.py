@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-WIDTH, BAR, GAP, LEFT = 640, 18, 10, 210
+WIDTH, BAR, GAP, LEFT = 640, 18, 10, 230
+
+
+def _short(label: str, limit: int = 30) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "\u2026"
 
 
 def grouped_bars(title: str, rows: list[tuple[str, list[float | None]]], series: list[str], maximum: float,
@@ -19,7 +23,7 @@ def grouped_bars(title: str, rows: list[tuple[str, list[float | None]]], series:
     y = 10
     for label, values in rows:
         parts.append(f'<text x="{LEFT - 8}" y="{y + BAR}" text-anchor="end" font-size="12" fill="#1b1b1b">'
-                     f'{escape(label[:34])}</text>')
+                     f'{escape(_short(label))}</text>')
         for index, value in enumerate(values):
             if value is not None:
                 width = max(1.0, value * scale)
