@@ -36,9 +36,15 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
+    from alembic.util import CommandError
+
     from portal import migrate
 
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision, pm=current_app.extensions["plugins"])
+    try:
+        migrate.upgrade(current_app.config["DATABASE_URL"], revision, pm=current_app.extensions["plugins"])
+    except CommandError as error:
+        hint = " Safe mode is on: plugins' migrations are not loaded." if current_app.config["PORTAL_SAFE_MODE"] else ""
+        raise click.ClickException(f"cannot upgrade the database: {error}.{hint}")
     click.echo("Database is up to date.")
 
 

@@ -99,6 +99,8 @@ def _save_sro(agency, award, sro, form):
         if certificate:
             data, kind = certificate
             key = f"agencies/{agency.id}/sro/{saved.id}/certificate{ALLOWED_CERTIFICATE_TYPES[kind]}"
+            if saved.certificate_key and saved.certificate_key != key:  # a new file type replaces the old file
+                services().storage.delete(db(), saved.certificate_key)
             services().storage.put(db(), key, data, kind, now())
             saved.certificate_key = key
             saved.certificate_filename = f"nasro-certificate-{saved.id}{ALLOWED_CERTIFICATE_TYPES[kind]}"

@@ -45,6 +45,8 @@ def create_agency(db: Session, name: str, coordinator: User, now: datetime, prog
         raise AgencyError("The coordinator's account must be active and confirmed.", "coordinator")
     if membership_of_user_id(db, coordinator.id):
         raise AgencyError("That account already belongs to an agency.", "coordinator")
+    if db.exec(select(Agency.id).where(func.lower(Agency.name) == name.lower())).first() is not None:
+        raise AgencyError("An agency with that name already exists.", "name")
     agency = Agency(name=name, chp_program_manager_email=program_manager_email.strip().lower(), created_at=now)
     db.add(agency)
     try:

@@ -176,14 +176,19 @@ def roster_import(agency_id: int):
     agency = coordinated(agency_id)
     form = RosterUploadForm()
     upload = request.files.get("roster")
-    if not form.validate_on_submit() or upload is None or not upload.filename:
+    if not form.validate_on_submit():
+        flash("Enter the as-of date as a date, like 2026-09-30." if form.as_of.errors
+              else "Your form expired; reload the page and try again.", "error")
+        return redirect(url_for("agencies.dashboard", agency_id=agency.id), code=303)
+    if upload is None or not upload.filename:
         flash("Choose a roster CSV file to check.", "error")
         return redirect(url_for("agencies.dashboard", agency_id=agency.id), code=303)
     as_of = form.as_of.data or today()
     try:
-        text = upload.read(2 * 1024 * 1024 + 1).decode("utf-8-sig")
-        if len(text) > 2 * 1024 * 1024:
+        raw = upload.read(2 * 1024 * 1024 + 1)
+        if len(raw) > 2 * 1024 * 1024:
             raise roster_report.RosterError("The roster is larger than 2 MB.")
+        text = raw.decode("utf-8-sig")
         output, had_error = roster_report.report(text, as_of)
     except UnicodeDecodeError:
         flash("The roster must be a CSV file saved as UTF-8 text.", "error")
