@@ -76,3 +76,114 @@ def link_in(body: str, path_prefix: str) -> str:
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+# -- more helpers for the foundation suite -------------------------------------
+
+_CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*?value=")[^"]*(")|("X-CSRFToken": ")[^"]*(")')
+
+
+def without_csrf(html: str) -> str:
+    """A page with its CSRF tokens blanked, so two pages can be compared byte for byte."""
+    return _CSRF_VALUE.sub(lambda m: (m.group(1) or m.group(3)) + "CSRF" + (m.group(2) or m.group(4)), html)
+
+
+def clone_client(app, client):
+    """A second browser holding a copy of every cookie the first one has now."""
+    other = app.test_client()
+    other._cookies.update(client._cookies)
+    return other
+
+
+def cookie_value(client, name: str) -> str | None:
+    cookie = client.get_cookie(name)
+    return cookie.value if cookie is not None else None
+
+
+def session_data(app, client) -> dict:
+    """The decoded Flask session of a test client (the signed `portal_session` cookie)."""
+    value = cookie_value(client, app.config["SESSION_COOKIE_NAME"])
+    if not value:
+        return {}
+    return dict(app.session_interface.get_signing_serializer(app).loads(value))
+
+
+def set_cookie_headers(response, name: str) -> list[str]:
+    return [h for h in response.headers.getlist("Set-Cookie") if h.startswith(name + "=")]
+
+
+def table_names(app) -> list[str]:
+    from sqlalchemy import inspect
+
+    engine = services(app).database.engine
+    return sorted(t for t in inspect(engine).get_table_names() if t != "alembic_version")
+
+
+def row_counts(app) -> dict[str, int]:
+    from sqlalchemy import text
+
+    with services(app).database.engine.connect() as connection:
+        return {t: connection.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar_one() for t in table_names(app)}
+
+
+def snapshot(app, ignore: dict[str, set[str]] | None = None) -> dict[str, list[str]]:
+    """Every row of every table (minus the ignored columns), for before/after comparisons."""
+    from sqlalchemy import text
+
+    ignore = ignore or {}
+    result = {}
+    with services(app).database.engine.connect() as connection:
+        for table in table_names(app):
+            rows = connection.execute(text(f'SELECT * FROM "{table}"')).mappings().all()
+            skip = ignore.get(table, set())
+            result[table] = sorted(repr(sorted((k, v) for k, v in row.items() if k not in skip)) for row in rows)
+    return result
+
+
+def mails(app, to: str | None = None, subject_has: str | None = None) -> list[OutboxMessage]:
+    found = outbox(app, to)
+    return [m for m in found if subject_has is None or subject_has in m.subject]
+
+
+def add_role(app, user_id: int, role: str) -> None:
+    s = services(app)
+    with s.database.session() as db:
+        db.add(UserRole(user_id=user_id, role=role, granted_at=s.clock.now()))
+        db.commit()
+
+
+def issue_links(app) -> dict[str, str]:
+    """Real verify, reset and change-email links, made the way users get them.
+
+    Creates fresh@example.gov (unverified, via sign-up) and needs learner@example.gov."""
+    anonymous = app.test_client()
+    submit(anonymous, "/account/signup", {"name": "Fresh Person", "email": "fresh@example.gov", "agency": "",
+                                          "password": PASSWORD, "confirm": PASSWORD})
+    submit(anonymous, "/account/password/forgot", {"email": "learner@example.gov"})
+    learner = app.test_client()
+    log_in(learner, "learner@example.gov")
+    submit(learner, "/account/profile/email", {"email": "changed@example.gov", "password": PASSWORD})
+    submit(learner, "/account/logout", {}, form_page="/account/profile")
+    return {
+        "verify": link_in(outbox(app, "fresh@example.gov")[-1].body_text, "/account/verify/"),
+        "reset": link_in(outbox(app, "learner@example.gov")[-1].body_text, "/account/password/reset/"),
+        "confirm_email": link_in(outbox(app, "changed@example.gov")[-1].body_text, "/account/email/confirm/"),
+    }
+
+
+def path_for(app, rule, values: dict) -> str:
+    """A URL for a url_map rule, its arguments taken from `values` by name, else simple stand-ins."""
+    from werkzeug.routing import IntegerConverter
+
+    args = {}
+    for name in rule.arguments:
+        if name in values:
+            args[name] = values[name]
+        elif isinstance(rule._converters.get(name), IntegerConverter):
+            args[name] = 1
+        else:
+            args[name] = "x"
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **args)

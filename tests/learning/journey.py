@@ -127,14 +127,31 @@ def wrong_answer(question):
     return [c.id for c in question.choices if not c.correct][:1]
 
 
+def picks_scoring(app, items, n_right, pack_id=COURSE) -> dict[str, list[str]]:
+    """Choice ids (the pack's) answering exactly `n_right` of the items right (the first ones)."""
+    questions = {q.id: q for q in pack(app, pack_id).questions}
+    return {item.question_id: (right_answer(questions[item.question_id]) if index < n_right
+                               else wrong_answer(questions[item.question_id]))
+            for index, item in enumerate(items)}
+
+
+def form_answers(attempt, items, picks: dict[str, list[str]]) -> dict:
+    """The form data a browser sends for these picks (see field_and_values)."""
+    data = {"attempt_id": str(attempt.id)}
+    for item in items:
+        if item.question_id in picks:
+            name, values = field_and_values(item, picks[item.question_id])
+            data[name] = values
+    return data
+
+
+def field_name(item) -> str:
+    return field_and_values(item, [])[0]
+
+
 def answers_scoring(app, attempt, items, n_right, pack_id=COURSE) -> dict:
     """Form data answering exactly `n_right` of the attempt's questions right (the first ones)."""
-    questions = {q.id: q for q in pack(app, pack_id).questions}
-    data = {"attempt_id": str(attempt.id)}
-    for index, item in enumerate(items):
-        q = questions[item.question_id]
-        data[f"q-{q.id}"] = right_answer(q) if index < n_right else wrong_answer(q)
-    return data
+    return form_answers(attempt, items, picks_scoring(app, items, n_right, pack_id))
 
 
 def start_test(client, kind, pack_id=COURSE):
@@ -245,7 +262,7 @@ def learner_get_paths(app, email="learner@example.gov", extra_attempt_ids=()) ->
             for name in arguments:
                 if name == "pack_id":
                     choices[name] = [pack_id]
-                elif name == "lesson_id":
+                elif name in ("lesson_id", "episode_id"):
                     choices[name] = [lesson.id for lesson in the_pack.lessons] or ["no-such-lesson"]
                 elif name == "kind":
                     choices[name] = ["pre", "post"]
