@@ -36,6 +36,11 @@ def configure_settings(app: Flask, test_config: dict | None) -> None:
     app.config.update(load_config())
     if test_config:
         app.config.update(test_config)
+    # Cookies are Secure whenever the portal is served over HTTPS, however the base URL was given.
+    secure = app.config["PORTAL_BASE_URL"].startswith("https://")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if not (test_config and key in test_config):
+            app.config[key] = secure
     Path(app.config["PORTAL_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
     if app.config.get("PROXY_FIX"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=0)

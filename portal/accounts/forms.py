@@ -19,22 +19,26 @@ NEW_PASSWORD = [DataRequired("Choose a password."),
 CONFIRM = [DataRequired("Type the password again."), EqualTo("password", "The two passwords do not match.")]
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class SignUpForm(FlaskForm):
     name = StringField("Full name", NAME)
-    email = EmailField("Email address", EMAIL)
+    email = EmailField("Email address", EMAIL, filters=[_strip])
     agency = StringField("Agency or organization (optional)", AGENCY)
     password = PasswordField("Password", NEW_PASSWORD)
     confirm = PasswordField("Type the password again", CONFIRM)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", EMAIL)
+    email = EmailField("Email address", EMAIL, filters=[_strip])
     password = PasswordField("Password", [DataRequired("Enter your password."), Length(max=MAX_LENGTH)])
     remember = BooleanField("Keep me signed in on this device")
 
 
 class EmailOnlyForm(FlaskForm):
-    email = EmailField("Email address", EMAIL)
+    email = EmailField("Email address", EMAIL, filters=[_strip])
 
 
 class ResetPasswordForm(FlaskForm):

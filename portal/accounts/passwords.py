@@ -46,7 +46,14 @@ class Hasher:
 
     def __init__(self, time_cost: int = 3, memory_cost: int = 65536):
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, type=Type.ID)
-        self._dummy = self._hasher.hash("not a real password, used to even out timing")
+        self._dummy_hash: str | None = None
+
+    @property
+    def _dummy(self) -> str:
+        # Made on first use, not at start-up: only refusing an unknown address needs it.
+        if self._dummy_hash is None:
+            self._dummy_hash = self._hasher.hash("not a real password, used to even out timing")
+        return self._dummy_hash
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)

@@ -72,10 +72,13 @@ class _Lines:
         return self.lines.get(path)
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when libyaml is there
+
+
 def _read_yaml(path: Path, problems: list[Problem], rel: str):
     try:
         text = path.read_text(encoding="utf-8")
-        return yaml.safe_load(text), _Lines(yaml.compose(text))
+        return yaml.load(text, Loader=_LOADER), _Lines(yaml.compose(text, Loader=_LOADER))
     except FileNotFoundError:
         problems.append(Problem(rel, None, "file is missing"))
     except UnicodeDecodeError:
@@ -249,8 +252,27 @@ def _normalise(path: str) -> str | None:
     return "/".join(parts)
 
 
+def _signature(root: Path) -> tuple:
+    """Every file under a pack with its size and modification time: a changed file is a new pack."""
+    return tuple(sorted((str(p.relative_to(root)), s.st_size, s.st_mtime_ns)
+                        for p in root.rglob("*") if p.is_file() and (s := p.stat())))
+
+
+_loaded: dict[tuple, Pack] = {}
+
+
 def load_pack(root: Path, portal_version: str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Pack:
-    """Load and validate the pack in `root`; raise PackInvalid listing every problem."""
+    """Load and validate the pack in `root`; raise PackInvalid listing every problem.
+    A valid pack is kept per process until any of its files changes."""
+    key = (str(root), portal_version, max_file_bytes, _signature(Path(root)))
+    if key in _loaded:
+        return _loaded[key]
+    pack = _load_pack(root, portal_version, max_file_bytes)
+    _loaded[key] = pack
+    return pack
+
+
+def _load_pack(root: Path, portal_version: str, max_file_bytes: int) -> Pack:
     from portal.packs.validate import build_pack
 
     problems: list[Problem] = []
