@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, _truncate_all
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / ".artifacts"
@@ -82,7 +82,10 @@ def live_server(app_config):
     server.start()
     yield server
     server.stop()
-    app.extensions["portal"].database.dispose()
+    database = app.extensions["portal"].database
+    if database.engine.dialect.name == "postgresql":
+        _truncate_all(database)
+    database.dispose()
 
 
 @pytest.fixture
