@@ -56,6 +56,11 @@ def writing() -> Iterator[Session]:
     """A session whose transactions take the write lock at once (BEGIN IMMEDIATE on SQLite),
     for writes that must not race. Afterwards the request's own session starts a new read,
     so it sees what was just written (SQLite keeps a read snapshot until it ends)."""
+    if "db_session" in g:
+        # Give the request's read connection back first: a request holding one connection
+        # while waiting for a second could starve the pool under a burst. Commit, not
+        # rollback: sessions keep their objects on commit, so nothing reloads mid-write.
+        g.db_session.commit()
     with services().database.write_session() as session:
         yield session
     if "db_session" in g:
