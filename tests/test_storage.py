@@ -98,13 +98,18 @@ def test_foreign_keys_are_enforced(app):
             db.commit()
 
 
+# These tests are about SQLite itself, so they are generated for the SQLite backend only
+# (never collected, and never skipped, for PostgreSQL).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 @pytest.fixture
 def sqlite_url(database_url):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite only")
+    assert database_url.startswith("sqlite")
     return database_url
 
 
+@SQLITE_ONLY
 def test_sqlite_runs_in_wal_mode_with_busy_timeout_and_foreign_keys(sqlite_url, make_app):
     app = make_app(SQLITE_BUSY_TIMEOUT_MS=1234)
     with services(app).database.engine.connect() as connection:
@@ -113,6 +118,7 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout_and_foreign_keys(sqlite_url, 
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+@SQLITE_ONLY
 def test_sqlite_pragmas_hold_on_every_pooled_connection(sqlite_url):
     database = Database(sqlite_url, busy_timeout_ms=777)
     try:
@@ -145,6 +151,7 @@ def _count(database: Database) -> int:
         return connection.exec_driver_sql("SELECT COUNT(*) FROM contact_request").scalar()
 
 
+@SQLITE_ONLY
 def test_write_transaction_begins_immediate_on_sqlite(sqlite_url, clock):
     database = Database(sqlite_url)
     try:
@@ -174,6 +181,7 @@ def _hold_write_lock(database: Database, clock, holding: threading.Event, releas
         holding.set()
 
 
+@SQLITE_ONLY
 def test_a_second_writer_waits_and_then_fails_cleanly_with_database_is_locked(sqlite_url, clock):
     database = Database(sqlite_url, busy_timeout_ms=100)
     holding, release, errors = threading.Event(), threading.Event(), []
@@ -200,6 +208,7 @@ def test_a_second_writer_waits_and_then_fails_cleanly_with_database_is_locked(sq
     database.dispose()
 
 
+@SQLITE_ONLY
 def test_a_second_writer_proceeds_once_the_first_commits(sqlite_url, clock):
     database = Database(sqlite_url, busy_timeout_ms=10_000)
     holding, release, errors = threading.Event(), threading.Event(), []
