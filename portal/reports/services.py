@@ -48,6 +48,14 @@ def _medians_sql(dialect: str, days: str, packs_sql: str, year_sql: str) -> str:
     )"""
 
 
+def _scope(pack_ids: list[str], year: int | None) -> tuple[str, str, dict]:
+    """SQL for "these courses" and "this session year" (or any), with their parameters."""
+    packs_sql, params = _in_clause("p", pack_ids)
+    if year is None:
+        return packs_sql, "", params
+    return packs_sql, " AND session_year = :year", {**params, "year": year}
+
+
 def _in_clause(name: str, values: list) -> tuple[str, dict]:
     params = {f"{name}{i}": v for i, v in enumerate(values)}
     return "(" + ", ".join(f":{k}" for k in params) + ")", params
@@ -96,10 +104,7 @@ def course_years(db: Session, pack_ids: list[str], year: int | None = None) -> l
     if not pack_ids:
         return []
     dialect = db.get_bind().dialect.name
-    packs_sql, params = _in_clause("p", pack_ids)
-    year_sql = ""
-    if year is not None:
-        year_sql, params["year"] = " AND session_year = :year", year
+    packs_sql, year_sql, params = _scope(pack_ids, year)
     days = _days_between(dialect, "passed_at", "enrolled_at")
     both = "pre_score IS NOT NULL AND best_post_score IS NOT NULL"
     sql = f"""
@@ -197,10 +202,7 @@ def completions_by_month(db: Session, pack_ids: list[str], year: int | None = No
     if not pack_ids:
         return []
     dialect = db.get_bind().dialect.name
-    packs_sql, params = _in_clause("p", pack_ids)
-    year_sql = ""
-    if year is not None:
-        year_sql, params["year"] = " AND session_year = :year", year
+    packs_sql, year_sql, params = _scope(pack_ids, year)
     month = _month(dialect, "passed_at")
     sql = f"""SELECT {month} AS month, COUNT(*) FROM enrollment
               WHERE passed_at IS NOT NULL AND pack_id IN {packs_sql}{year_sql}

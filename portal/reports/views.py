@@ -68,15 +68,20 @@ def index():
                   min_group=reports.MIN_GROUP)
 
 
-@bp.get("/items")
-@login_required
-def items():
+def _item_rows():
+    """The chosen course (one the user may see, else 404) and its item analysis."""
     packs = {p.id: p for p in visible_packs()}
     pack = packs.get(request.args.get("course", ""))
     if pack is None:
         abort(404)
     year, _ = _filters([pack])
-    rows = reports.item_analysis(db(), pack.id, year)
+    return pack, year, reports.item_analysis(db(), pack.id, year)
+
+
+@bp.get("/items")
+@login_required
+def items():
+    pack, year, rows = _item_rows()
     texts = {q.id: q.text for q in pack.questions}
     return render("reports/items.html", pack=pack, rows=rows, texts=texts, year=year, min_group=reports.MIN_GROUP,
                   easy=reports.EASY, hard=reports.HARD)
@@ -118,12 +123,7 @@ def courses_csv():
 @bp.get("/items.csv")
 @login_required
 def items_csv():
-    packs = {p.id: p for p in visible_packs()}
-    pack = packs.get(request.args.get("course", ""))
-    if pack is None:
-        abort(404)
-    year, _ = _filters([pack])
-    rows = reports.item_analysis(db(), pack.id, year)
+    pack, _, rows = _item_rows()
     pct = lambda v: "suppressed" if v is None else f"{v * 100:.1f}"  # noqa: E731
     return _csv(f"items-{pack.id}", ["question_id", "pre_answers", "pre_percent_correct", "post_answers",
                                      "post_percent_correct", "flag"],
