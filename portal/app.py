@@ -70,7 +70,6 @@ def configure_plugins(app: Flask) -> None:
 
 def configure_resource_library(app: Flask) -> None:
     """The operators' resources, the packs' and the plugins', merged once at start-up."""
-    from portal.plugins.manager import collect  # noqa: F401  (imported for plugins' sake)
     from portal.rollcall.library import (DEFAULT_RESOURCES, all_resources, load_operator_resources,
                                          plugin_resources)
 

@@ -114,7 +114,8 @@ def mail_send(watch: bool, interval: float) -> None:
     s = services()
     transport = transport_from_config(current_app.config)
     stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    if watch:  # a service manager stops the watcher with SIGTERM; let it finish the message in hand
+        signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     while True:
         report = send_due_messages(s.database.session, transport, current_app.config["MAIL_FROM"], s.clock.now)
         if not watch:

@@ -7,7 +7,6 @@ Create Date: 2026-11-22 23:32:11.044400
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import portal.common.db
 
 
 revision = '0004_report_summaries'

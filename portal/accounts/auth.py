@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, abort, redirect, request, session, url_for
+from flask import Flask, abort, request, session
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from portal.accounts.models import User

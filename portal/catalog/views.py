@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, request
 from flask_login import current_user
 
 from portal.catalog import services as catalog
-from portal.certificates.services import certificate_for_enrollment
-from portal.common.web import db, is_htmx, now, render
+from portal.common.web import db, now, render, render_page_or_fragment
 from portal.learning import services as learning
 from portal.learning.forms import StartForm
 from portal.learning.progress import describe_enrollments
@@ -30,10 +29,7 @@ def index():
         resources = search_resources(current_app.extensions["resources"], query.words, query.topic)
     context = dict(results=results, query=query, facets=catalog.facets(everything), size=catalog.media_size,
                    human_size=catalog.human_size, states=catalog.approved_states, resources=resources)
-    if is_htmx() and request.headers.get("HX-Target") == "catalog-results":
-        response = render_template("catalog/_results.html", **context)
-        return response, 200, {"Vary": "HX-Request"}
-    return render("catalog/index.html", **context)
+    return render_page_or_fragment("catalog/index.html", "catalog/_results.html", "catalog-results", **context)
 
 
 @bp.get("/courses/<pack_id>")

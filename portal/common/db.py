@@ -38,10 +38,6 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):
@@ -118,6 +114,3 @@ def is_lock_timeout(error: BaseException) -> bool:
     text = str(error.orig).lower() if error.orig else str(error).lower()
     return "database is locked" in text or "lock timeout" in text or "could not obtain lock" in text
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

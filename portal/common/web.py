@@ -83,6 +83,16 @@ def render(template: str, status: int = 200, **context):
     return response
 
 
+def render_page_or_fragment(page: str, fragment: str, target: str, **context):
+    """An htmx request aimed at `target` gets only the fragment the page itself includes
+    there; any other request gets the whole page. Either way the response varies on HX-Request."""
+    if is_htmx() and request.headers.get("HX-Target") == target:
+        response = make_response(render_template(fragment, **context))
+        response.vary.add("HX-Request")
+        return response
+    return render(page, **context)
+
+
 def safe_next(target: str | None, default: str) -> str:
     """Keep `next` redirects on this site: only a local path, never a host or scheme."""
     if not target or len(target) > 500:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, func, select
 
 from portal.certificates.models import Certificate
-from portal.learning.models import PRE, Attempt, Attestation, Enrollment, LessonProgress
+from portal.learning.models import PRE, Attempt, Enrollment, LessonProgress
 from portal.learning.sessions import session_year
 from portal.packs.model import Pack
 
@@ -50,7 +50,6 @@ def describe_enrollments(db: Session, enrollments: list[Enrollment], packs: dict
                         .group_by(LessonProgress.enrollment_id)).all())
     pre_done = set(db.exec(select(Attempt.enrollment_id).where(
         Attempt.enrollment_id.in_(ids), Attempt.kind == PRE, Attempt.submitted_at.is_not(None))).all())
-    attested = set(db.exec(select(Attestation.enrollment_id).where(Attestation.enrollment_id.in_(ids))).all())
     certificates = {c.enrollment_id: c for c in db.exec(select(Certificate).where(
         Certificate.enrollment_id.in_(ids))).all()}
     year = session_year(now, tz)
@@ -74,8 +73,6 @@ def describe_enrollments(db: Session, enrollments: list[Enrollment], packs: dict
             state = "in_progress"
         else:
             state = "post_test_due"
-        if state == "passed" and enrollment.id in attested:
-            state = "passed"  # attested but not yet issued: the certificate step will finish it
         statuses.append(EnrollmentStatus(enrollment, pack, state, completed, total, certificate))
     return statuses
 

@@ -173,8 +173,8 @@ def open_attempt(db: Session, enrollment: Enrollment, pack: Pack, kind: str, now
         require_pre_test_done(db, enrollment)
         if enrollment.passed_at is not None:
             raise LearningError("You have already passed the post-test.", 409)
-        missing = [lesson.id for lesson in pack.lessons if lesson.id not in completed_lesson_ids(db, enrollment.id)]
-        if missing:
+        done = completed_lesson_ids(db, enrollment.id)
+        if any(lesson.id not in done for lesson in pack.lessons):
             raise LearningError("Finish every lesson first: that unlocks the post-test.", 409)
     existing = db.exec(select(Attempt).where(Attempt.enrollment_id == enrollment.id, Attempt.kind == kind,
                                              Attempt.submitted_at.is_(None))).first()

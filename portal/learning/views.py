@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from portal.certificates.services import certificate_for_enrollment
-from portal.common.web import db, now, render, services, writing
+from portal.common.web import db, now, render, writing
 from portal.learning import services as learning
 from portal.learning.forms import PositionForm
 from portal.learning.models import Enrollment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect
 
 from portal.learning.services import LearningError
 from portal.packs.model import Pack
@@ -37,6 +37,3 @@ def refuse(error: LearningError, to: str):
     flash(error.message, "error")
     return redirect(to, code=303)
 
-
-def learn_url(pack_id: str) -> str:
-    return url_for("learning.resume", pack_id=pack_id)

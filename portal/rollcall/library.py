@@ -21,14 +21,13 @@ def load_operator_resources(path: Path) -> list[Resource]:
     """Read the operators' file; a broken file stops start-up, naming the line."""
     problems: list[Problem] = []
     data, lines = _read_yaml(path, problems, str(path))
+    resources = []
     if data is not None:
         checker = _Checker(path.parent, str(path), lines, problems, 1 << 30)
-        data = checker.mapping(data, ())
-        resources_from(checker, data, source="operators")
+        resources = resources_from(checker, checker.mapping(data, ()), source="Portal resources")
     if problems:
         raise ResourceFileInvalid("resource library file is invalid:\n" + "\n".join(f"  {p}" for p in problems))
-    return resources_from(_Checker(path.parent, str(path), lines, problems, 1 << 30), data or {},
-                          source="Portal resources")
+    return resources
 
 
 def _safe_url(url: str) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from portal.accounts.models import User
 from portal.accounts.services import normalise_email

@@ -11,9 +11,9 @@ from wtforms import DateField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.catalog.services import human_size
-from portal.common.web import db, now, render, services
+from portal.common.web import db, now, render
 from portal.learning.sessions import local_date
-from portal.learning.web import pack_or_404, packs, portal_tz
+from portal.learning.web import pack_or_404, portal_tz
 from portal.packs.registry import files_base, render_lesson
 from portal.rollcall import services as rollcall
 from portal.rollcall.library import search_resources

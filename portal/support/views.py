@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -10,7 +10,7 @@ from wtforms.validators import Length, Optional
 
 from portal.accounts.auth import role_required
 from portal.accounts.models import STAFF_ROLES, User
-from portal.common.web import db, is_htmx, now, render, services
+from portal.common.web import db, now, render, render_page_or_fragment, services
 from portal.support import services as support
 
 bp = Blueprint("support", __name__, url_prefix="/support", template_folder="templates")
@@ -36,10 +36,8 @@ def _target(user_id: int) -> User:
 def search():
     query = request.args.get("q", "")[:120]
     users = support.find_users(db(), query)
-    if is_htmx() and request.headers.get("HX-Target") == "search-results":
-        response = render_template("support/_results.html", users=users, query=query)
-        return response, 200, {"Vary": "HX-Request"}
-    return render("support/search.html", users=users, query=query)
+    return render_page_or_fragment("support/search.html", "support/_results.html", "search-results",
+                                   users=users, query=query)
 
 
 @bp.get("/users/<int(max=2147483647):user_id>")

@@ -224,3 +224,42 @@ def test_report_runs_from_the_portal_command(app, tmp_path):
                                 obj=ScriptInfo(create_app=lambda: app))
     assert result.exit_code == 0, result.output
     assert "2026-10-15,due,122" in result.stdout
+
+
+def test_itemized_expenses_due_to_nasro_are_reminded_until_submitted(frozen_app):
+    # Initial SRO, course completed 2026-09-18: expenses due 30 days later, 2026-10-18.
+    # Reminders: 30 days before = 2026-09-18, 14 days before = 2026-10-04, 3 days before = 2026-10-15.
+    elm = new_agency(frozen_app)
+    award = add_award(frozen_app, elm, funded=1, mou=date(2026, 4, 20))
+    sro = add_sro(frozen_app, award, name="Ofc. Dana Park", hire_date=date(2026, 4, 15),
+                  training_completed=date(2026, 9, 18))
+    sent_on = [day for day in (date(2026, 9, 17) + timedelta(days=n) for n in range(35))
+               if remind(frozen_app, day).output != "0 reminders queued.\n"]
+    assert sent_on == [date(2026, 9, 18), date(2026, 10, 4), date(2026, 10, 15)]
+    subjects = {m.subject for m in outbox(frozen_app)}
+    assert subjects == {"SRO travel expenses due in 30 days (Elm City Police Department)",
+                        "SRO travel expenses due in 14 days (Elm City Police Department)",
+                        "SRO travel expenses due in 3 days (Elm City Police Department)"}
+    assert "October 18, 2026" in outbox(frozen_app)[-1].body_text
+
+    # Once the expenses are submitted, nothing more is sent for them.
+    from tests.agencies.support import SchoolResourceOfficer
+    from tests.helpers import services as app_services
+
+    with app_services(frozen_app).database.session() as db:
+        row = db.get(SchoolResourceOfficer, sro)
+        row.expenses_submitted = date(2026, 10, 1)
+        db.add(row)
+        db.commit()
+    before = len(outbox(frozen_app))
+    assert remind(frozen_app, date(2026, 10, 15)).output == "0 reminders queued.\n"
+    assert len(outbox(frozen_app)) == before
+
+
+def test_a_backfill_sro_gets_no_expense_reminder(frozen_app):
+    elm = new_agency(frozen_app)
+    award = add_award(frozen_app, elm, funded=1, mou=date(2026, 4, 20))
+    add_sro(frozen_app, award, name="Ofc. Lee Grant", role="backfill", placement_date=date(2026, 8, 31),
+            training_completed=date(2026, 9, 18))
+    for day in (date(2026, 9, 18), date(2026, 10, 4), date(2026, 10, 15)):
+        assert remind(frozen_app, day).output == "0 reminders queued.\n", day

@@ -354,6 +354,18 @@ def coordinators_of(db: Session, agency_id: int) -> list[User]:
                                User.is_active)).all())
 
 
+def _open_deadlines(items: list[DashboardItem], as_of: date):
+    """(kind, item, due date) for every deadline still to meet: each open MOU and training
+    deadline, and the itemized expenses due to NASRO after an initial SRO's course."""
+    for item in items:
+        if item.status == "due" and item.due is not None:
+            yield item.kind, item, item.due
+        evaluation = item.evaluation if isinstance(item.evaluation, rules.SroEvaluation) else None
+        if (evaluation and evaluation.expenses_due and item.sro.expenses_submitted is None
+                and as_of <= evaluation.expenses_due):
+            yield "expenses", item, evaluation.expenses_due
+
+
 def send_reminders(db: Session, mailer, as_of: date, now: datetime) -> int:
     """Queue reminder mail 30, 14 and 3 days before each open deadline. Each is recorded,
     so a second run on the same day (or a crash and rerun) sends nothing twice."""
@@ -362,14 +374,12 @@ def send_reminders(db: Session, mailer, as_of: date, now: datetime) -> int:
         coordinators = coordinators_of(db, agency.id)
         if not coordinators:
             continue
-        for item in dashboard(db, agency.id, as_of):
-            if item.status != "due" or item.due is None:
-                continue
-            days_before = rules.reminder_due(item.due, as_of)
+        for kind, item, due in _open_deadlines(dashboard(db, agency.id, as_of), as_of):
+            days_before = rules.reminder_due(due, as_of)
             if days_before is None:
                 continue
             subject_id = item.sro.id if item.sro else item.award.id
-            db.add(ReminderSent(subject_kind=item.kind, subject_id=subject_id, deadline=item.due,
+            db.add(ReminderSent(subject_kind=kind, subject_id=subject_id, deadline=due,
                                 days_before=days_before, sent_at=now))
             try:
                 db.flush()
@@ -378,8 +388,8 @@ def send_reminders(db: Session, mailer, as_of: date, now: datetime) -> int:
                 continue
             for coordinator in coordinators:
                 mailer.queue(db, coordinator.email, "mail/sro_reminder.txt", now, name=coordinator.name,
-                             agency=agency.name, kind=item.kind, award=item.award.award_number,
-                             officer=item.sro.name if item.sro else "", due=item.due.strftime("%B %-d, %Y"),
+                             agency=agency.name, kind=kind, award=item.award.award_number,
+                             officer=item.sro.name if item.sro else "", due=due.strftime("%B %-d, %Y"),
                              days=days_before, agency_id=agency.id)
             db.commit()
             sent += 1
