@@ -41,6 +41,27 @@ def home():
     return render("site/home.html")
 
 
+@bp.get("/healthz")
+def healthz():
+    """Liveness for load balancers and the benchmarks' floor: no database, no session."""
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """Readiness: the database answers. A failure is a 503 the load balancer can act on."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with services().database.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return "database unavailable\n", 503, {"Content-Type": "text/plain; charset=utf-8",
+                                                "Cache-Control": "no-store", "Retry-After": "5"}
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 @bp.get("/faq")
 def faq():
     path = faq_path()
