@@ -161,10 +161,12 @@ def serve(host: str, port: int, workers: int, threads: int, mail_sender: bool) -
 def init_app(app: Flask) -> None:
     """Register command groups on the app, so `flask --app portal` sees them too,
     with the commands feature plugins add."""
+    from portal.ops.cli import backup_command, restore_command
     from portal.plugins.manager import collect
 
     plugin_commands = collect(app.extensions["plugins"].hook.portal_cli_commands())
-    for group in (db_group, users_group, mail_group, *sorted(plugin_commands, key=lambda c: c.name)):
+    for group in (db_group, users_group, mail_group, backup_command, restore_command,
+                  *sorted(plugin_commands, key=lambda c: c.name)):
         if group.name not in app.cli.commands:
             app.cli.add_command(group)
 
