@@ -19,6 +19,12 @@ $(VENV)/.installed: pyproject.toml $(PACKS) $(PLUGINS)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]' $(EXTRAS)
 	touch $@
 
+# axe-core, for the browser tests' accessibility audits only; never served to users.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: accessibility audits will be skipped (CI installs npm)"; fi
+
 install: $(VENV)/.installed
 
 migrate: install
@@ -27,7 +33,7 @@ migrate: install
 run: migrate
 	$(BIN)/portal serve --port $(PORT)
 
-test: install
+test: install $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
