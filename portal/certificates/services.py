@@ -6,6 +6,7 @@ WeasyPrint is imported only when a PDF is rendered, so no other request pays for
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -99,10 +100,22 @@ def pdf_key(certificate: Certificate) -> str:
     return f"certificates/{certificate.number}.pdf"
 
 
-def render_certificate_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported here: only certificate rendering pays for it
+_render_lock = threading.Lock()
+_font_config = None
 
-    return HTML(string=html, base_url=None).write_pdf()
+
+def render_certificate_pdf(html: str) -> bytes:
+    global _font_config
+    from weasyprint import HTML  # imported here: only certificate rendering pays for it
+    from weasyprint.text.fonts import FontConfiguration
+
+    # One font configuration per process: a new one per document (WeasyPrint's default) loads
+    # the fonts afresh, tens of milliseconds each render. Pango's font maps are not thread-safe,
+    # hence the lock; rendering is CPU-bound under the GIL, so serialising it costs no throughput.
+    with _render_lock:
+        if _font_config is None:
+            _font_config = FontConfiguration()
+        return HTML(string=html, base_url=None).write_pdf(font_config=_font_config)
 
 
 def stored_pdf_or_render(db: Session, storage: DatabaseStorage, certificate: Certificate, render_html) -> bytes:
@@ -132,6 +145,16 @@ def save_pdf(db: Session, storage: DatabaseStorage, certificate: Certificate, pd
 
 
 def qr_svg_data_uri(url: str) -> str:
+    """The QR code for web pages: a small, sharp vector."""
     import segno
 
     return segno.make(url, error="m").svg_data_uri(scale=4, border=2, dark="#111")
+
+
+def qr_png_data_uri(url: str) -> str:
+    """The QR code for the PDF: WeasyPrint parses the SVG's path of hundreds of segments
+    slowly (about a quarter of a render); it places a PNG of 4×4 pixels a module at once, and
+    `image-rendering: pixelated` in pdf.html keeps its edges sharp when printed."""
+    import segno
+
+    return segno.make(url, error="m").png_data_uri(scale=4, border=2, dark="#111")

@@ -56,7 +56,7 @@ def issue(pack_id: str):
 def _pdf_html(certificate: Certificate):
     def html() -> str:
         return render_template("certificates/pdf.html", certificate=certificate, verify_url=_verify_url(certificate),
-                               qr=certificates.qr_svg_data_uri(_verify_url(certificate)),
+                               qr=certificates.qr_png_data_uri(_verify_url(certificate)),
                                portal_name=current_app.config["PORTAL_NAME"])
     return html
 
