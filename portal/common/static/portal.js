@@ -33,17 +33,27 @@
     video.addEventListener("ended", function () { save(false); });
     window.addEventListener("pagehide", function () { save(true); });
   }
-  /* Projector mode: keys for a trainer at the front of the room; prompts when it ends. */
+  /* Projector mode: keys for a trainer at the front of the room; prompts when it ends.
+     The keys can be switched off (WCAG 2.1.4), and the choice is remembered. */
   function projector(body) {
     var video = document.getElementById("episode-video"), prompts = document.getElementById("prompts");
+    var toggle = document.getElementById("shortcuts"), stored = "portal.projector.shortcuts";
     body.classList.add("js");
+    if (toggle) {
+      try { toggle.checked = window.localStorage.getItem(stored) !== "off"; } catch (e) {}
+      toggle.addEventListener("change", function () {
+        try { window.localStorage.setItem(stored, toggle.checked ? "on" : "off"); } catch (e) {}
+      });
+      document.getElementById("shortcuts-switch").hidden = false;
+    }
     if (video && prompts) {
       prompts.hidden = true;
       video.addEventListener("ended", function () { prompts.hidden = false; body.classList.add("ended"); prompts.scrollIntoView(); });
       video.addEventListener("play", function () { prompts.hidden = true; body.classList.remove("ended"); });
     }
     document.addEventListener("keydown", function (event) {
-      if (event.altKey || event.ctrlKey || event.metaKey || /INPUT|TEXTAREA|SELECT/.test(event.target.tagName)) { return; }
+      if (event.altKey || event.ctrlKey || event.metaKey || /INPUT|TEXTAREA|SELECT|BUTTON/.test(event.target.tagName)) { return; }
+      if (toggle && !toggle.checked) { return; }
       var key = event.key;
       if (key === " " && video) { event.preventDefault(); if (video.paused) { video.play(); } else { video.pause(); } }
       else if (key === "ArrowRight" && body.dataset.next) { window.location.href = body.dataset.next; }
