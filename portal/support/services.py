@@ -74,6 +74,7 @@ def _guard_staff_target(db: Session, actor: User, target: User) -> None:
 
 
 def confirm_account(db: Session, actor: User, target: User, now: datetime) -> None:
+    _guard_staff_target(db, actor, target)
     if target.email_verified_at is not None:
         raise SupportError("This account is already confirmed.")
     target.email_verified_at = now
@@ -84,6 +85,7 @@ def confirm_account(db: Session, actor: User, target: User, now: datetime) -> No
 
 def send_password_reset(db: Session, mailer: Mailer, lifetimes: accounts.TokenLifetimes,
                         actor: User, target: User, now: datetime) -> None:
+    _guard_staff_target(db, actor, target)
     if not target.is_active:
         raise SupportError("Reactivate the account before sending a reset link.")
     record(db, actor.id, "account.send_reset", target.id, now, f"reset link mailed to {target.email}")
