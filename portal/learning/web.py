@@ -33,7 +33,8 @@ def portal_tz() -> ZoneInfo:
 
 
 def refuse(error: LearningError, to: str):
-    """Show a rule's message and send the learner somewhere useful, with a 4xx for non-browsers."""
+    """Show a rule's message on the page the learner is sent to (303, so a refresh never re-posts);
+    nothing was written."""
     flash(error.message, "error")
     return redirect(to, code=303)
 
