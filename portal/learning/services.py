@@ -90,10 +90,12 @@ def completed_lesson_ids(db: Session, enrollment_id: int) -> set[str]:
                                                               LessonProgress.completed_at.is_not(None))).all())
 
 
-def lesson_positions(db: Session, enrollment_id: int) -> dict[str, float]:
-    rows = db.exec(select(LessonProgress.lesson_id, LessonProgress.video_position)
+def lesson_progress_of(db: Session, enrollment_id: int) -> tuple[set[str], dict[str, float]]:
+    """Completed lesson ids and saved video positions in one query (the lesson page needs both)."""
+    rows = db.exec(select(LessonProgress.lesson_id, LessonProgress.video_position, LessonProgress.completed_at)
                    .where(LessonProgress.enrollment_id == enrollment_id)).all()
-    return dict(rows)
+    return {lesson_id for lesson_id, _, completed in rows if completed is not None}, \
+        {lesson_id: position for lesson_id, position, _ in rows}
 
 
 def _progress_row(db: Session, enrollment: Enrollment, pack: Pack, lesson_id: str, now: datetime) -> LessonProgress:
@@ -315,7 +317,9 @@ def record_for_reports(db: Session, enrollment: Enrollment, attempt: Attempt, it
             enrollment.first_post_passed = attempt.passed
     insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = ItemStat.__table__
-    for item in items:
+    # In one fixed order: two submissions upserting shared rows in their own draw orders
+    # would each wait for the other (PostgreSQL: "deadlock detected").
+    for item in sorted(items, key=lambda item: item.question_id):
         right = 1 if item.correct else 0
         # An upsert: two submissions on the same question at once both count, on both databases.
         db.exec(insert(table).values(pack_id=attempt.pack_id, session_year=enrollment.session_year,
