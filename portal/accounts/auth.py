@@ -58,13 +58,19 @@ def _load_user(token: str) -> SignedInUser | None:
 
 def sign_in(user: User, remember: bool) -> None:
     """Start a fresh session: a new identifier, and nothing kept from before log-in."""
-    session.clear()
+    # End the read transaction first. On SQLite a write that follows reads fails at once,
+    # without waiting, if another log-in committed in between; a write that starts its
+    # own transaction waits its turn on the busy timeout.
+    db().commit()
     token = start_login_session(
         db(), user, now(), remember=remember, idle=services().session_idle,
         remember_for=services().remember_for,
         user_agent=request.headers.get("User-Agent", ""),
     )
     db().commit()
+    # Cleared only once the log-in is saved: if saving fails (the database is busy or
+    # restarting), the browser keeps its session and form token, so trying again works.
+    session.clear()
     login_user(SignedInUser(user, token), remember=remember, duration=services().remember_for)
 
 

@@ -100,13 +100,16 @@ def sign_up(db: Session, hasher: Hasher, mailer: Mailer, now: datetime, lifetime
     problems = password_problems(password, email=email, name=name)
     if problems:
         raise AccountError(problems[0], field="password")
+    # Hash before the first query: the caller's write lock is not held through the slow hash,
+    # and a known address takes as long to answer as a new one.
+    password_hash = hasher.hash(password)
     existing = find_user_by_email(db, email)
     if existing is not None:
         mailer.queue(db, existing.email, "mail/account_exists.txt", now, name=existing.name)
         db.commit()
         return None
     user = User(email=email, name=name, agency=(agency or "").strip() or None,
-                password_hash=hasher.hash(password), created_at=now, password_changed_at=now)
+                password_hash=password_hash, created_at=now, password_changed_at=now)
     db.add(user)
     try:
         db.flush()

@@ -10,7 +10,7 @@ from portal.accounts.auth import sign_in, sign_out
 from portal.accounts.forms import (ChangeEmailForm, ChangePasswordForm, ConfirmForm, EmailOnlyForm,
                                    LoginForm, ProfileForm, ResetPasswordForm, SignUpForm)
 from portal.common.security import email_key, limiter
-from portal.common.web import db, now, render, safe_next, services
+from portal.common.web import db, now, render, safe_next, services, writing
 
 bp = Blueprint("accounts", __name__, url_prefix="/account", template_folder="templates")
 
@@ -36,8 +36,11 @@ def signup():
     if form.validate_on_submit():
         s = services()
         try:
-            accounts.sign_up(db(), s.hasher, s.mailer, now(), s.lifetimes, name=form.name.data,
-                             email=form.email.data, password=form.password.data, agency=form.agency.data)
+            # The write lock up front: SQLite refuses at once, without waiting, a read
+            # transaction that turns into a write after another sign-up has committed.
+            with writing() as w:
+                accounts.sign_up(w, s.hasher, s.mailer, now(), s.lifetimes, name=form.name.data,
+                                 email=form.email.data, password=form.password.data, agency=form.agency.data)
         except accounts.AccountError as error:
             _fail(form, error)
         else:
@@ -57,7 +60,8 @@ def verify_resend():
     form = EmailOnlyForm()
     if form.validate_on_submit():
         s = services()
-        accounts.resend_verification(db(), s.mailer, now(), s.lifetimes, form.email.data)
+        with writing() as w:  # the write lock up front, as for sign-up
+            accounts.resend_verification(w, s.mailer, now(), s.lifetimes, form.email.data)
         flash("If that address has an account waiting for confirmation, we have sent it a new link. "
               "It should arrive within 5 minutes; check your spam or junk folder too.", "info")
         return redirect(url_for("accounts.verify_sent"))
@@ -115,7 +119,8 @@ def forgot_password():
     form = EmailOnlyForm()
     if form.validate_on_submit():
         s = services()
-        accounts.request_password_reset(db(), s.mailer, now(), s.lifetimes, form.email.data)
+        with writing() as w:  # the write lock up front, as for sign-up
+            accounts.request_password_reset(w, s.mailer, now(), s.lifetimes, form.email.data)
         return redirect(url_for("accounts.forgot_password_sent"))
     return render("accounts/forgot.html", form=form, status=422 if form.errors else 200)
 

@@ -11,7 +11,7 @@ from typing import Iterator
 
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
@@ -108,9 +108,29 @@ class Database:
 
 
 def is_lock_timeout(error: BaseException) -> bool:
-    """True for "the database is busy" failures that a client should retry."""
+    """True for "the database is busy" failures that a client should retry
+    (PostgreSQL resolves a deadlock by failing one side, which may simply try again)."""
     if not isinstance(error, OperationalError):
         return False
     text = str(error.orig).lower() if error.orig else str(error).lower()
-    return "database is locked" in text or "lock timeout" in text or "could not obtain lock" in text
+    return any(marker in text for marker in
+               ("database is locked", "lock timeout", "could not obtain lock", "deadlock detected"))
+
+
+_UNAVAILABLE = ("connection failed", "could not connect", "connection refused", "server closed the connection",
+                "connection is closed", "terminating connection", "the database system is")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when the database could not be reached or dropped the connection (a restart,
+    a failover): the request failed as a whole, and a retry in a moment should work."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    if sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03"}:  # connection, shutdown
+        return True
+    text = str(error.orig).lower() if error.orig else str(error).lower()
+    return any(marker in text for marker in _UNAVAILABLE)
 

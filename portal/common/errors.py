@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, current_app, g, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from portal.common.db import is_lock_timeout
+from portal.common.db import is_lock_timeout, is_unavailable
 from portal.common.web import render
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,17 @@ def error_page(status: int, detail: str | None = None):
     return response
 
 
+def _page_without_database(status: int):
+    """The error page when the database is out of reach: drop the request's session (its
+    connection is dead) and show the page as to a visitor, since the signed-in user's menu
+    would need the database."""
+    from portal.common.web import close_db
+
+    close_db()
+    g._login_user = current_app.login_manager.anonymous_user()
+    return error_page(status)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
@@ -50,11 +61,14 @@ def init_app(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
-    @app.errorhandler(OperationalError)
-    def _database(error: OperationalError):
+    @app.errorhandler(DBAPIError)
+    def _database(error: DBAPIError):
         if is_lock_timeout(error):
             log.warning("database busy on %s %s", request.method, request.path)
             return error_page(503)
+        if is_unavailable(error):
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+            return _page_without_database(503)
         log.exception("database error")
         return error_page(500)
 

@@ -10,12 +10,13 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 from flask import current_app, g, make_response, render_template, request
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from portal.accounts.passwords import Hasher
 from portal.accounts.services import TokenLifetimes
 from portal.common.clock import Clock
-from portal.common.db import Database
+from portal.common.db import Database, is_unavailable
 from portal.common.storage import DatabaseStorage
 from portal.mail.services import Mailer
 
@@ -48,7 +49,14 @@ def db() -> Session:
 def close_db(_error=None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
-        session.close()
+        try:
+            session.close()
+        except DBAPIError as error:
+            # The database went away after the page was made (a restart): the rollback has
+            # nothing to undo, so drop the dead connection and let the response stand.
+            if not is_unavailable(error):
+                raise
+            session.invalidate()
 
 
 @contextmanager
