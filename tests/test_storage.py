@@ -118,6 +118,16 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout_and_foreign_keys(sqlite_url, 
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+def test_a_write_waits_for_a_lock_only_as_long_as_the_setting_says(make_app, database_url):
+    """SQLite's busy timeout, and PostgreSQL's lock_timeout, both come from the one setting."""
+    app = make_app(SQLITE_BUSY_TIMEOUT_MS=1234)
+    with services(app).database.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            assert connection.exec_driver_sql("SHOW lock_timeout").scalar() == "1234ms"
+        else:
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
+
+
 @SQLITE_ONLY
 def test_sqlite_pragmas_hold_on_every_pooled_connection(sqlite_url):
     database = Database(sqlite_url, busy_timeout_ms=777)

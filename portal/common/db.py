@@ -39,7 +39,7 @@ class UTCDateTime(TypeDecorator):
 
 
 def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys; PostgreSQL a lock timeout."""
     if url.startswith("sqlite"):
         # SQLite connections are cheap; a roomy pool lets bursts queue on the database's own
         # busy timeout rather than on the pool.
@@ -49,7 +49,11 @@ def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
         )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A write stuck behind another's lock fails after the same wait as on SQLite, so the
+    # client gets a 503 with Retry-After instead of a request that hangs for ever. A URL that
+    # sets its own lock_timeout (`?options=-c lock_timeout=…`) keeps it.
+    connect_args = {} if "lock_timeout" in url else {"options": f"-c lock_timeout={int(busy_timeout_ms)}"}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
