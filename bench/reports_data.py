@@ -17,34 +17,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine  # noqa: E402
 
-from portal import migrate  # noqa: E402
-from portal.config import normalise_database_url  # noqa: E402
+from server import fresh_database  # noqa: E402
 
 COURSES = ["intro-sro-programs"] + [f"bench-course-{n:02d}" for n in range(1, 10)]
 QUESTIONS = [f"q{n:02d}" for n in range(1, 19)]
 YEARS = (2024, 2025, 2026)
-
-
-def prepare(url: str) -> str:
-    url = normalise_database_url(url)
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-        admin.dispose()
-    else:
-        path = Path(parsed.database)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-    migrate.upgrade(url)
-    return url
 
 
 def rows(learners: int, items_per_attempt: int, seed: int):
@@ -153,7 +134,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261122)
     args = parser.parse_args()
     began = time.perf_counter()
-    url = prepare(args.url)
+    url = fresh_database(args.url)
     counts = load(url, args.learners, args.items_per_attempt, args.seed)
     print(f"{url}: " + ", ".join(f"{table} {n:,}" for table, n in counts.items())
           + f" in {time.perf_counter() - began:.0f} s")

@@ -58,8 +58,6 @@ def pg_migrated() -> str:
     url = base.set(database=name).render_as_string(hide_password=False)
     migrate.upgrade(url)
     yield url
-    from sqlalchemy import pool
-
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()

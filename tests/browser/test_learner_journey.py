@@ -13,7 +13,7 @@ from io import BytesIO
 
 from tests.browser.a11y import Audit
 from tests.helpers import make_user
-from tests.learning.journey import COURSE, field_and_values, open_attempt_items, pack
+from tests.learning.journey import field_and_values, open_attempt_items, pack
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a quiet morning patrol on elm street"

@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 from portal.accounts.models import User
 from portal.learning.models import Attempt, Enrollment
 from portal.mail.models import OutboxMessage
-from tests.faults.gunicorn import Browser, learner_at_post_test, start_server  # noqa: F401
+from tests.faults.gunicorn import Browser, learner_at_post_test
 from tests.helpers import PASSWORD, make_user, services, snapshot
 from tests.learning.journey import COURSE, page_text
 

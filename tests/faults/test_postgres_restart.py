@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from portal import create_app, migrate
-from tests.faults.gunicorn import Browser, free_port, require, start_server, wait_until  # noqa: F401
+from tests.faults.gunicorn import Browser, free_port, require, wait_until
 from tests.helpers import PASSWORD, make_user
 from tests.learning.journey import COURSE
 
@@ -217,7 +217,7 @@ def test_postgres_restart_mid_load_loses_nothing_and_fails_cleanly(private_postg
             thread.join(timeout=max(1.0, deadline - time.monotonic()))
     assert not any(thread.is_alive() for thread in threads), "clients still running at the deadline"
 
-    assert record.bad == [], f"requests failed uncleanly during the outage:\n" + "\n".join(record.bad[:20])
+    assert record.bad == [], "requests failed uncleanly during the outage:\n" + "\n".join(record.bad[:20])
     assert len(record.outage) >= CLIENTS
     assert sorted(email for email, _ in record.submitted) == sorted(emails)  # every client got through in the end
     assert server.worker_pids() == workers, "workers were replaced: the app did not recover by itself"

@@ -19,7 +19,7 @@ import pytest
 from sqlmodel import func, select
 
 from portal.accounts.models import User
-from tests.faults.gunicorn import Browser, Server, require, start_server  # noqa: F401
+from tests.faults.gunicorn import Browser, Server, require
 from tests.helpers import PASSWORD, services
 from tests.learning.journey import page_text
 

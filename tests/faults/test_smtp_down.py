@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from portal.mail.models import OutboxMessage
 from portal.mail.services import BACKOFF_SECONDS
-from tests.faults.gunicorn import REPO, Browser, start_server, wait_until  # noqa: F401
+from tests.faults.gunicorn import REPO, Browser, wait_until
 from tests.helpers import PASSWORD, link_in, services
 from tests.smtp import LoopbackSmtpServer
 

@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
 from portal.learning.models import Attempt, Enrollment, ItemStat
-from tests.faults.gunicorn import Browser, learner_at_post_test, start_server, wait_until  # noqa: F401
+from tests.faults.gunicorn import Browser, learner_at_post_test, wait_until
 from tests.helpers import PASSWORD, services, snapshot
 from tests.learning.journey import COURSE, items_of
 

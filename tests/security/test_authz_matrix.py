@@ -23,9 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import BACKENDS, PG_URL
 from tests.helpers import PASSWORD, path_for
-from tests.security.world import COURSE, EMAILS, ROLES, SERIES, TOKENS, open_world
+from tests.security.world import COURSE, EMAILS, ROLES, SERIES, TOKENS
 
 NEW_PASSWORD = "a different passphrase for the matrix"
 ROSTER = (b"officer,award_number,award_date,hire_date,role,placement_date,training_completed,expenses_submitted\n"
@@ -283,19 +282,6 @@ def outcome(client, method: str, path: str, response) -> str:
 
 # -- the tests -----------------------------------------------------------------------------
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def built_world(request, tmp_path_factory):
-    built = open_world(request.param, tmp_path_factory.mktemp(f"authz-{request.param}"), PG_URL)
-    yield built
-    built.close()
-
-
-@pytest.fixture
-def world(built_world):
-    """The module's world, put back as built after each test, however it ended."""
-    yield built_world
-    if built_world.changed():
-        built_world.reset()
 
 
 def routes(app) -> set[tuple[str, str]]:

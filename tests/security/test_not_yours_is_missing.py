@@ -18,9 +18,8 @@ import re
 
 import pytest
 
-from tests.conftest import BACKENDS, PG_URL
 from tests.helpers import without_csrf
-from tests.security.world import AGENCY_A, AGENCY_B, COURSE, open_world
+from tests.security.world import AGENCY_A, AGENCY_B, COURSE
 
 MISSING = 999999
 NO_CERTIFICATE = "PSTP-2026-ZZZZ-ZZZZ"
@@ -119,19 +118,6 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def built_world(request, tmp_path_factory):
-    built = open_world(request.param, tmp_path_factory.mktemp(f"not-yours-{request.param}"), PG_URL)
-    yield built
-    built.close()
-
-
-@pytest.fixture
-def world(built_world):
-    """The module's world, put back as built after each test, however it ended."""
-    yield built_world
-    if built_world.changed():
-        built_world.reset()
 
 
 def values(world) -> dict:
