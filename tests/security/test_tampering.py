@@ -414,7 +414,7 @@ def test_the_learners_steps_cannot_be_skipped_or_repeated(world):
         ("learner", f"/learn/{INTRO}/honor-code", {"answer": "yes"}),
         ("learner", f"/learn/{INTRO}/certificate", {}),
         ("learner", f"/learn/{PACK_ID}/tests/final/start", {}),
-        ("learner", f"/learn/no-such-pack/tests/pre/start", {}),
+        ("learner", "/learn/no-such-pack/tests/pre/start", {}),
         ("learner", f"/courses/{SERIES}/enroll", {}),
         ("learner", "/courses/inperson-sro-basic/enroll", {}),
     ]
