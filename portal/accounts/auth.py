@@ -30,9 +30,9 @@ class SignedInUser:
     is_active = True
     is_anonymous = False
 
-    def __init__(self, user: User, token: str):
+    def __init__(self, user: User, token: str, roles: set[str] | None = None):
         self.user, self.token = user, token
-        self._roles: set[str] | None = None
+        self._roles: set[str] | None = roles
 
     def get_id(self) -> str:
         return self.token
@@ -53,7 +53,10 @@ class SignedInUser:
 @login_manager.user_loader
 def _load_user(token: str) -> SignedInUser | None:
     found = resolve_login_session(db(), token, now(), idle=services().session_idle)
-    return SignedInUser(found[0], token) if found else None
+    if not found:
+        return None
+    user, _login, roles = found
+    return SignedInUser(user, token, roles)
 
 
 def sign_in(user: User, remember: bool) -> None:

@@ -9,9 +9,10 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import Session, select, update
 
-from portal.accounts.models import LoginSession, User
+from portal.accounts.models import LoginSession, User, UserRole
 
 # Writing last_seen on every request would turn every page view into a write.
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
@@ -39,18 +40,22 @@ def start_login_session(
 
 def resolve_login_session(
     db: Session, token: str, now: datetime, *, idle: timedelta
-) -> tuple[User, LoginSession] | None:
-    """Find the active user behind a token, sliding the idle expiry forward."""
+) -> tuple[User, LoginSession, set[str]] | None:
+    """Find the active user behind a token and their roles, sliding the idle expiry forward.
+
+    The roles come in the same statement: every signed-in page needs them for its menu."""
     if not token or len(token) > 100:
         return None
+    roles = (select(func.aggregate_strings(UserRole.role, ","))
+             .where(UserRole.user_id == User.id).scalar_subquery())
     row = db.exec(
-        select(LoginSession, User)
+        select(LoginSession, User, roles)
         .join(User, User.id == LoginSession.user_id)
         .where(LoginSession.token_hash == hash_token(token))
     ).first()
     if row is None:
         return None
-    login, user = row
+    login, user, role_names = row
     if login.ended_at is not None or login.expires_at <= now or not user.is_active:
         return None
     if now - login.last_seen_at >= LAST_SEEN_GRANULARITY:
@@ -59,7 +64,7 @@ def resolve_login_session(
             login.expires_at = now + idle
         db.add(login)
         db.commit()
-    return user, login
+    return user, login, set(role_names.split(",")) if role_names else set()
 
 
 def end_login_session(db: Session, token: str, now: datetime) -> None:
