@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select, update
 
 from portal.accounts.models import LoginSession, User, UserRole
@@ -38,6 +38,12 @@ def start_login_session(
     return token
 
 
+# Built once, as every signed-in request runs it: building a select costs more than running it.
+_ROLES = select(func.aggregate_strings(UserRole.role, ",")).where(UserRole.user_id == User.id).scalar_subquery()
+_SESSION_BY_TOKEN = (select(LoginSession, User, _ROLES).join(User, User.id == LoginSession.user_id)
+                     .where(LoginSession.token_hash == bindparam("token_hash")))
+
+
 def resolve_login_session(
     db: Session, token: str, now: datetime, *, idle: timedelta
 ) -> tuple[User, LoginSession, set[str]] | None:
@@ -46,13 +52,7 @@ def resolve_login_session(
     The roles come in the same statement: every signed-in page needs them for its menu."""
     if not token or len(token) > 100:
         return None
-    roles = (select(func.aggregate_strings(UserRole.role, ","))
-             .where(UserRole.user_id == User.id).scalar_subquery())
-    row = db.exec(
-        select(LoginSession, User, roles)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.token_hash == hash_token(token))
-    ).first()
+    row = db.exec(_SESSION_BY_TOKEN, params={"token_hash": hash_token(token)}).first()
     if row is None:
         return None
     login, user, role_names = row

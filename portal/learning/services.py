@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam
 from sqlmodel import Session, func, select, update
 
 from portal.accounts.models import User
@@ -57,9 +58,18 @@ def enroll_in_current_session(db: Session, user: User, pack: Pack, now: datetime
     return enrollment
 
 
+# The busiest pages' statements are built once: building a select costs more than running it.
+_ENROLLMENT = select(Enrollment).where(Enrollment.user_id == bindparam("user_id"),
+                                       Enrollment.pack_id == bindparam("pack_id"),
+                                       Enrollment.session_year == bindparam("year"))
+_PROGRESS = select(LessonProgress.lesson_id, LessonProgress.video_position, LessonProgress.completed_at) \
+    .where(LessonProgress.enrollment_id == bindparam("enrollment_id"))
+_PRE_TEST_SUBMITTED = select(func.count()).select_from(Attempt).where(
+    Attempt.enrollment_id == bindparam("enrollment_id"), Attempt.kind == PRE, Attempt.submitted_at.is_not(None))
+
+
 def find_enrollment(db: Session, user_id: int, pack_id: str, year: int) -> Enrollment | None:
-    return db.exec(select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.pack_id == pack_id,
-                                            Enrollment.session_year == year)).first()
+    return db.exec(_ENROLLMENT, params={"user_id": user_id, "pack_id": pack_id, "year": year}).first()
 
 
 def enrollment_for_study(db: Session, user_id: int, pack_id: str, now: datetime, tz: ZoneInfo) -> Enrollment | None:
@@ -92,8 +102,7 @@ def completed_lesson_ids(db: Session, enrollment_id: int) -> set[str]:
 
 def lesson_progress_of(db: Session, enrollment_id: int) -> tuple[set[str], dict[str, float]]:
     """Completed lesson ids and saved video positions in one query (the lesson page needs both)."""
-    rows = db.exec(select(LessonProgress.lesson_id, LessonProgress.video_position, LessonProgress.completed_at)
-                   .where(LessonProgress.enrollment_id == enrollment_id)).all()
+    rows = db.exec(_PROGRESS, params={"enrollment_id": enrollment_id}).all()
     return {lesson_id for lesson_id, _, completed in rows if completed is not None}, \
         {lesson_id: position for lesson_id, position, _ in rows}
 
@@ -156,8 +165,7 @@ def submitted_attempts(db: Session, enrollment_id: int, kind: str) -> list[Attem
 
 
 def pre_test_done(db: Session, enrollment_id: int) -> bool:
-    return bool(db.exec(select(func.count()).select_from(Attempt).where(
-        Attempt.enrollment_id == enrollment_id, Attempt.kind == PRE, Attempt.submitted_at.is_not(None))).one())
+    return bool(db.exec(_PRE_TEST_SUBMITTED, params={"enrollment_id": enrollment_id}).one())
 
 
 def require_pre_test_done(db: Session, enrollment: Enrollment) -> None:

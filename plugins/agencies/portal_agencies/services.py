@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
@@ -33,8 +34,12 @@ class AgencyError(Exception):
 
 # -- membership -------------------------------------------------------------
 
+# Built once: the navigation asks on every signed-in page.
+_MEMBERSHIP = select(AgencyMember).where(AgencyMember.user_id == bindparam("user_id"))
+
+
 def membership_of_user_id(db: Session, user_id: int) -> AgencyMember | None:
-    return db.exec(select(AgencyMember).where(AgencyMember.user_id == user_id)).first()
+    return db.exec(_MEMBERSHIP, params={"user_id": user_id}).first()
 
 
 def create_agency(db: Session, name: str, coordinator: User, now: datetime, program_manager_email: str = "") -> Agency:
