@@ -481,3 +481,27 @@ def test_get_requests_with_the_real_clock_change_no_row_counts(app):
         for path in get_paths(app, w):
             client.get(path)
     assert row_counts(app) == before
+
+
+# -- NUL characters -----------------------------------------------------------------------------
+
+def test_an_address_holding_a_nul_is_not_found_on_every_route(app):
+    """Every route, with a NUL in each of its text arguments: a 404 page, never a 500
+    (some would otherwise hand it to a file system call or to PostgreSQL)."""
+    from werkzeug.routing import IntegerConverter
+
+    make_user(app, roles=("admin",))
+    client = app.test_client()
+    log_in(client)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        text_args = [a for a in rule.arguments if not isinstance(rule._converters[a], IntegerConverter)]
+        if not text_args:
+            continue
+        path = path_for(app, rule, {name: "a\x00b" for name in text_args})
+        assert "%00" in path, path
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method, data={"csrf_token": csrf_token(client, "/")})
+            assert response.status_code == 404, (method, path, response.status_code)
+            checked += 1
+    assert checked >= 20

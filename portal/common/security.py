@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -41,6 +41,7 @@ def add_security_headers(response):
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    _harden_cookies(response)
     # Authenticated pages must not be kept by the browser or a shared cache; files that
     # declare themselves public (versioned assets, pack media) are the same for everyone.
     if not response.cache_control.public and _signed_in():
@@ -51,6 +52,23 @@ def add_security_headers(response):
     return response
 
 
+def _harden_cookies(response) -> None:
+    """Give every cookie HttpOnly, SameSite and (over HTTPS) Secure: Flask-Login deletes the
+    remember cookie with none of them, which scanners flag."""
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cookies:
+        return
+    secure = current_app.config["SESSION_COOKIE_SECURE"]
+    hardened = []
+    for cookie in cookies:
+        attributes = {part.strip().split("=", 1)[0].lower() for part in cookie.split(";")[1:]}
+        cookie += "" if "httponly" in attributes else "; HttpOnly"
+        cookie += "" if "samesite" in attributes else "; SameSite=Lax"
+        cookie += "" if "secure" in attributes or not secure else "; Secure"
+        hardened.append(cookie)
+    response.headers.setlist("Set-Cookie", hardened)
+
+
 def _signed_in() -> bool:
     try:
         return bool(current_user and current_user.is_authenticated)
@@ -58,7 +76,32 @@ def _signed_in() -> bool:
         return False
 
 
+def refuse_nul_characters():
+    """A NUL character is never real input, and PostgreSQL cannot store one in text: refuse
+    it up front with a 400 rather than fail deep inside a write with a 500. `next` is exempt:
+    it is never stored, and safe_next already replaces one holding a control character."""
+    def values_of(multidict):
+        return [*multidict.keys(), *(v for k in multidict if k != "next" for v in multidict.getlist(k))]
+
+    if "\x00" in request.path:
+        # No page has a NUL in its address; some would reach a file system call with it.
+        from portal.common.errors import error_page
+
+        return error_page(404)
+    values = values_of(request.args)
+    if request.method == "POST":
+        values += [*values_of(request.form), *(f.filename or "" for f in request.files.values())]
+    # (a malformed multipart part can have no name at all: werkzeug's key is then None)
+    if any(isinstance(value, str) and "\x00" in value for value in values):
+        from portal.common.errors import error_page
+
+        return error_page(400, "What you sent contains a NUL character, which the portal does not accept. "
+                               "Remove it and try again.")
+    return None
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)

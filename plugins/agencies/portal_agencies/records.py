@@ -173,7 +173,9 @@ def certificate_mail(agency_id: int, sro_id: int):
     message = EmailMessage()
     message["From"] = current_user.email
     message["To"] = ", ".join(filter(None, [agency.chp_program_manager_email, RESPONSE_CENTER]))
-    message["Subject"] = f"NASRO Basic SRO Course certificate: {record.name}, CHP award {award.award_number}"
+    # One line: an award number may hold a line break, which a mail header must not.
+    message["Subject"] = " ".join(f"NASRO Basic SRO Course certificate: {record.name}, "
+                                  f"CHP award {award.award_number}".split())
     message.set_content(render_template("agencies/certificate_mail.txt", agency=agency, award=award, sro=record,
                                         sender=current_user.name))
     maintype, subtype = info.content_type.split("/", 1)
