@@ -10,7 +10,7 @@ network is shaped with the DevTools protocol at Chrome's "Slow 3G" and "Slow 4G"
 Goals: every page's HTML at most 14,600 bytes on the wire (it fits the first round trip,
 ten TCP segments); a cold first load of HTML, CSS and JS at most 40 KB in at most 4
 requests; a warm navigation is one request; an htmx update at most 2 KB. The test suite
-enforces the bytes and requests (tests/perf/test_network_budgets.py); times are only printed.
+enforces the bytes and requests (tests/browser/test_network_budgets.py); times are only printed.
 """
 
 from __future__ import annotations

@@ -299,7 +299,7 @@ def test_an_unknown_number_is_not_found(app):
     for number in ("PSTP-2026-ZZZZ-ZZZZ", "PSTP-2026-2222-2222", "nonsense", "x" * 200, "%00", "PSTP-2026"):
         response = public.get(f"/verify/{number}")
         assert response.status_code == 404, number
-        assert "Not found" in page_text(response.get_data(as_text=True)), number
+        assert "not found" in page_text(response.get_data(as_text=True)).lower(), number
 
 
 def test_typed_numbers_are_normalised(certified):
