@@ -10,6 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select, update
 
 from portal.accounts.models import LoginSession, User, UserRole
@@ -59,12 +60,25 @@ def resolve_login_session(
     if login.ended_at is not None or login.expires_at <= now or not user.is_active:
         return None
     if now - login.last_seen_at >= LAST_SEEN_GRANULARITY:
-        login.last_seen_at = now
-        if not login.remember:
-            login.expires_at = now + idle
-        db.add(login)
-        db.commit()
+        _touch(db, login, now, idle)
     return user, login, set(role_names.split(",")) if role_names else set()
+
+
+def _touch(db: Session, login: LoginSession, now: datetime, idle: timedelta) -> None:
+    """Slide the idle expiry forward, best effort: a page view must never fail for it.
+
+    The read transaction ends first: on SQLite a write that follows reads fails at once,
+    without waiting, if another write committed in between; a fresh transaction waits its
+    turn on the busy timeout. If the database stays busy past that, the touch is skipped
+    and the next request tries again (it is at most minutes late)."""
+    expires_at = login.expires_at if login.remember else now + idle
+    db.commit()
+    try:
+        db.exec(update(LoginSession).where(LoginSession.id == login.id)
+                .values(last_seen_at=now, expires_at=expires_at))
+        db.commit()
+    except OperationalError:
+        db.rollback()
 
 
 def end_login_session(db: Session, token: str, now: datetime) -> None:
