@@ -6,6 +6,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from portal.packs import active_content
 from portal.packs.loader import (_dotted, ACCREDITATION_STATUSES, KINDS, MANIFEST, MIN_PASS_MARK, QUESTION_TYPES,
                                  Accreditation, Choice, Download, InPerson, InPersonSession, Lesson, Pack,
                                  Problem, Provider, Question, Resource, Video, _Checker, _read_yaml, check_markdown,
@@ -103,7 +104,10 @@ def _downloads(c: _Checker, data: dict) -> list[Download]:
         ident = c.ident(item, path, seen)
         title = c.text(item, "title", path, max_len=200)
         file = c.file(item, "file", path)
-        if ident and title and file:
+        active = file and active_content.active_content_problem(c.root / file, file)
+        if active:
+            c.fail(path + ("file",), f"{_dotted(path + ('file',))}: {active}")
+        elif ident and title and file:
             downloads.append(Download(ident, title, file, (c.root / file).stat().st_size, content_type_of(file)))
     return downloads
 
