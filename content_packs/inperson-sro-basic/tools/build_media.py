@@ -18,29 +18,26 @@ Requirements
       /tmp/packvenv/bin/pip install weasyprint markdown-it-py pyyaml
       /tmp/packvenv/bin/python tools/build_media.py
 
-The output is deterministic for a given WeasyPrint version (no timestamps are
-written into the PDF).
+The page frame is shared with the other bundled packs: ``content_packs/tools/packmedia.py``.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import html
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT.parent / "tools"))  # the shared packmedia build tool
+
+import packmedia  # noqa: E402
+
 PACK = ROOT / "portal_pack_inperson_sro_basic" / "pack"
 DOWNLOADS = PACK / "downloads"
-MAX_FLYER_BYTES = 200_000
 
 CSS = """
-@page {
-  size: Letter;
-  margin: 0.7in 0.8in 0.8in 0.8in;
-  @bottom-left { content: "%(footer)s"; font: 8pt "DejaVu Sans"; color: #5a6b7b; }
-  @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt "DejaVu Sans"; color: #5a6b7b; }
-}
-html { font-family: "DejaVu Sans", sans-serif; font-size: 9.5pt; line-height: 1.4; color: #1b2733; }
 .banner { background: #1f4e3d; color: white; padding: 14pt 16pt; margin-bottom: 12pt; }
 .banner .provider { font-size: 9pt; letter-spacing: 0.5pt; text-transform: uppercase; color: #cfe6dc; }
 .banner h1 { font-size: 20pt; margin: 4pt 0 4pt 0; }
@@ -49,7 +46,7 @@ h2 { font-size: 12pt; color: #1f4e3d; margin: 12pt 0 4pt 0; page-break-after: av
 p { margin: 0 0 6pt 0; }
 ul { margin: 0 0 6pt 0; padding-left: 16pt; }
 li { margin-bottom: 2pt; }
-table.sessions { width: 100%%; border-collapse: collapse; margin: 4pt 0 10pt 0; }
+table.sessions { width: 100%; border-collapse: collapse; margin: 4pt 0 10pt 0; }
 table.sessions th { text-align: left; background: #e4efe9; color: #1f4e3d; padding: 4pt 6pt; }
 table.sessions td { border-bottom: 1px solid #d5e2db; padding: 4pt 6pt; }
 .register { border: 2px solid #1f4e3d; padding: 8pt 10pt; margin: 8pt 0 12pt 0; }
@@ -65,12 +62,10 @@ def fmt_date(value) -> str:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     import yaml
-    from markdown_it import MarkdownIt
-    from weasyprint import HTML
 
     manifest = yaml.safe_load((PACK / "pack.yaml").read_text(encoding="utf-8"))
-    md = MarkdownIt("commonmark", {"html": False})
     provider = manifest["provider"]
     in_person = manifest["in_person"]
     esc = html.escape
@@ -96,18 +91,11 @@ def main() -> None:
   <strong>Questions:</strong> {esc(provider['contact'])} &middot; {esc(provider['website'])}<br>
   <strong>Length:</strong> {manifest['estimated_hours']} hours over five days
 </div>
-{md.render(manifest['description'])}
+{packmedia.markdown_to_html(manifest['description'])}
 """
-    footer = f"{provider['name']} \u00b7 {provider['website']}".replace('"', "'")
-    doc = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{esc(manifest['title'])}</title>"
-           f"<style>{CSS % {'footer': footer}}</style></head><body>{body}</body></html>")
-    DOWNLOADS.mkdir(parents=True, exist_ok=True)
-    out = DOWNLOADS / "course-flyer.pdf"
-    HTML(string=doc, base_url=str(PACK)).write_pdf(str(out))
-    size = out.stat().st_size
-    print(f"  {out.relative_to(ROOT)}: {size / 1024:.0f} KB")
-    if size >= MAX_FLYER_BYTES:
-        raise SystemExit(f"{out.name} is {size} bytes, over the 200 KB budget")
+    packmedia.write_pdf(body, DOWNLOADS / "course-flyer.pdf", title=esc(manifest["title"]),
+                        footer=f"{provider['name']} \u00b7 {provider['website']}", css=CSS, base_url=PACK,
+                        margin="0.7in 0.8in 0.8in 0.8in")
 
 
 if __name__ == "__main__":
