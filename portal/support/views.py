@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from portal.accounts.auth import role_required
@@ -21,7 +21,7 @@ class ActionForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=[(r, r.title()) for r in STAFF_ROLES])
+    role = SelectField("Role", choices=[SelectChoice(r, r.title()) for r in STAFF_ROLES])
 
 
 def _target(user_id: int) -> User:
