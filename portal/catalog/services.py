@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 
-from portal.packs.model import KIND_LABELS, Pack
+from portal.packs.model import KIND_LABELS, Accreditation, Pack
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -51,11 +52,23 @@ def media_size(pack: Pack) -> int:
     return pack.media_bytes()
 
 
-def approved_states(pack: Pack) -> list[str]:
-    return sorted(a.state for a in pack.accreditation if a.status == "approved")
+def approval_status(entry: Accreditation, day: date) -> str:
+    """"approved" only while the approval is valid on `day`; an approval past its
+    valid_through is "expired", one whose valid_from is still ahead "not yet valid"."""
+    if entry.status != "approved":
+        return entry.status
+    if entry.valid_through is not None and day > entry.valid_through:
+        return "expired"
+    if entry.valid_from is not None and day < entry.valid_from:
+        return "not yet valid"
+    return "approved"
 
 
-def search(packs: list[Pack], query: CatalogQuery) -> list[Pack]:
+def approved_states(pack: Pack, day: date) -> list[str]:
+    return sorted(a.state for a in pack.accreditation if approval_status(a, day) == "approved")
+
+
+def search(packs: list[Pack], query: CatalogQuery, day: date) -> list[Pack]:
     """Packs matching every word (as word prefixes) and every chosen filter."""
     words = _WORD.findall(query.words.lower())
     results = []
@@ -66,7 +79,7 @@ def search(packs: list[Pack], query: CatalogQuery) -> list[Pack]:
             continue
         if query.kind and query.kind != pack.kind:
             continue
-        if query.state and query.state not in approved_states(pack):
+        if query.state and query.state not in approved_states(pack, day):
             continue
         vocabulary = _search_text(pack)
         if words and not all(any(term.startswith(w) for term in vocabulary) for w in words):
@@ -75,12 +88,12 @@ def search(packs: list[Pack], query: CatalogQuery) -> list[Pack]:
     return results
 
 
-def facets(packs: list[Pack]) -> Facets:
+def facets(packs: list[Pack], day: date) -> Facets:
     return Facets(
         topics=sorted({t for p in packs for t in p.topics}, key=str.lower),
         providers=sorted({p.provider.name for p in packs}, key=str.lower),
         kinds=[(k, label) for k, label in KIND_LABELS.items() if any(p.kind == k for p in packs)],
-        states=sorted({s for p in packs for s in approved_states(p)}),
+        states=sorted({s for p in packs for s in approved_states(p, day)}),
     )
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import secrets
 import threading
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.accounts.models import User
+from portal.catalog.services import approval_status
 from portal.certificates.models import Certificate
 from portal.common.storage import DatabaseStorage
 from portal.learning.models import Enrollment
@@ -35,10 +36,11 @@ def normalise_number(text: str) -> str:
     return "".join(ch for ch in (text or "").upper() if ch.isalnum() or ch == "-")[:32]
 
 
-def accreditation_lines(pack: Pack) -> str:
+def accreditation_lines(pack: Pack, completed_on: date) -> str:
+    """The approvals valid on the completion date; an expired one is never printed."""
     lines = []
     for entry in pack.accreditation:
-        if entry.status == "approved":
+        if approval_status(entry, completed_on) == "approved":
             lines.append(f"{entry.statement} ({entry.state}), approval {entry.number}, "
                          f"{entry.credit_hours:g} credit hour{'s' if entry.credit_hours != 1 else ''}")
     return "\n".join(lines)
@@ -65,13 +67,14 @@ def issue_or_find_certificate(db: Session, enrollment: Enrollment, user: User, p
         raise LearningError("Pass the post-test to earn a certificate.", 409)
     if attestation_of(db, enrollment.id) is None:
         raise LearningError("Attest to the honor code to receive your certificate.", 409)
+    completed_on = local_date(enrollment.passed_at, tz)
     for _ in range(5):  # a clash of random numbers is astronomically rare; try again if it happens
         certificate = Certificate(
             number=new_certificate_number(enrollment.session_year), enrollment_id=enrollment.id, user_id=user.id,
             pack_id=pack.id, pack_version=pack.version, learner_name=user.name, course_title=pack.title,
-            provider_name=pack.provider.name, completed_on=local_date(enrollment.passed_at, tz),
+            provider_name=pack.provider.name, completed_on=completed_on,
             session_year=enrollment.session_year, hours=pack.estimated_hours,
-            accreditation=accreditation_lines(pack), issued_at=now)
+            accreditation=accreditation_lines(pack, completed_on), issued_at=now)
         db.add(certificate)
         try:
             db.commit()

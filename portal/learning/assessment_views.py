@@ -11,6 +11,7 @@ from portal.learning import services as learning
 from portal.learning.forms import AttemptForm, StartForm
 from portal.learning.honor_code import HONOR_CODE
 from portal.learning.models import POST, PRE, Attempt, Enrollment
+from portal.learning.sessions import session_year
 from portal.learning.views import study_enrollment
 from portal.learning.web import course_or_404, portal_tz, refuse
 
@@ -42,6 +43,13 @@ def test(pack_id: str, kind: str):
     if kind == POST and enrollment.passed_at is not None:
         return redirect(url_for("learning.resume", pack_id=pack.id))
     attempt = _open_attempt(enrollment.id, kind)
+    session_open = learning.is_open(enrollment, now(), portal_tz())
+    if attempt is not None and not session_open:
+        # An attempt belongs to its session: once that ended, it is shown read-only with the
+        # way to the new session, never answerable (a refused submission would come back here).
+        return render("learning/test.html", pack=pack, kind=kind, kind_label=KINDS[kind], attempt=attempt,
+                      questions=learning.shown_questions(db(), pack, attempt), form=StartForm(), answers={},
+                      closed=enrollment.session_year, year=session_year(now(), portal_tz()))
     if attempt is None or attempt.pack_version != pack.version:
         locked = None
         if kind == POST:
@@ -51,7 +59,8 @@ def test(pack_id: str, kind: str):
                 locked = "Finish every lesson to unlock the post-test."
         previous = learning.submitted_attempts(db(), enrollment.id, POST) if kind == POST else []
         return render("learning/test_start.html", pack=pack, kind=kind, kind_label=KINDS[kind], form=StartForm(),
-                      locked=locked, previous=previous, open=learning.is_open(enrollment, now(), portal_tz()))
+                      locked=locked, previous=previous, open=session_open, ended=enrollment.session_year,
+                      year=session_year(now(), portal_tz()))
     return render("learning/test.html", pack=pack, kind=kind, kind_label=KINDS[kind], attempt=attempt,
                   questions=learning.shown_questions(db(), pack, attempt), form=AttemptForm(attempt_id=attempt.id),
                   answers={})
@@ -95,7 +104,7 @@ def submit(pack_id: str, kind: str):
             return render("learning/test.html", pack=pack, kind=kind, kind_label=KINDS[kind], attempt=attempt,
                           questions=learning.shown_questions(db(), pack, attempt), form=form, answers=positions,
                           status=422)
-        return refuse(error, url_for("learning.resume", pack_id=pack.id))
+        return refuse(error, url_for("assessments.test", pack_id=pack.id, kind=kind))
     if kind == PRE:
         flash("Your pre-test was submitted. The lessons are unlocked.", "success")
         return redirect(url_for("learning.resume", pack_id=pack.id), code=303)
@@ -117,11 +126,31 @@ def result(pack_id: str, attempt_id: int):
                   form=StartForm(), open=learning.is_open(enrollment, now(), portal_tz()))
 
 
+def enrollment_to_attest(pack_id: str) -> Enrollment:
+    """The enrollment whose honor code this page is for: the session named in `?session=`, else
+    this session's if it is passed, else the latest earlier session still waiting for it. A
+    pass in 2026 earns the 2026 certificate even after the learner enrolled in 2027."""
+    year = request.args.get("session", "")
+    if year:
+        if not (year.isdigit() and len(year) == 4):
+            abort(404)
+        found = learning.find_enrollment(db(), current_user.user.id, pack_id, int(year))
+        if found is None:
+            abort(404)
+        return found
+    enrollment = study_enrollment(pack_id)
+    if enrollment.passed_at is None:
+        pending = learning.pending_certificate_enrollments(db(), current_user.user.id, pack_id)
+        if pending:
+            return pending[0]
+    return enrollment
+
+
 @bp.route("/learn/<pack_id>/honor-code", methods=["GET", "POST"])
 @login_required
 def honor_code(pack_id: str):
     pack = course_or_404(pack_id)
-    enrollment = study_enrollment(pack.id)
+    enrollment = enrollment_to_attest(pack.id)
     if enrollment.passed_at is None:
         flash("Pass the post-test before you attest to the honor code.", "info")
         return redirect(url_for("learning.resume", pack_id=pack.id))
@@ -138,11 +167,12 @@ def honor_code(pack_id: str):
                     w, row, w.get(type(current_user.user), current_user.user.id), pack, now(), portal_tz())
         except learning.LearningError as error:
             flash(error.message, "error")
-            return render("learning/honor_code.html", pack=pack, text=HONOR_CODE, form=form, status=error.status)
+            return render("learning/honor_code.html", pack=pack, text=HONOR_CODE, form=form, status=error.status,
+                          enrollment=enrollment)
         from portal.certificates.views import store_certificate_pdf
 
         if issued:
             store_certificate_pdf(certificate)
         flash("Thank you. Your certificate is ready.", "success")
         return redirect(url_for("certificates.view", number=certificate.number), code=303)
-    return render("learning/honor_code.html", pack=pack, text=HONOR_CODE, form=form)
+    return render("learning/honor_code.html", pack=pack, text=HONOR_CODE, form=form, enrollment=enrollment)

@@ -82,6 +82,24 @@ def enrollment_for_study(db: Session, user_id: int, pack_id: str, now: datetime,
                    .order_by(Enrollment.passed_at.is_(None), Enrollment.session_year.desc())).first()
 
 
+def pending_certificate_enrollments(db: Session, user_id: int, pack_id: str) -> list[Enrollment]:
+    """Passed enrollments whose certificate is not issued yet (the honor code is still to do),
+    latest session first. Enrolling in a new session never hides them."""
+    from portal.certificates.models import Certificate
+
+    issued = select(Certificate.enrollment_id).where(Certificate.user_id == user_id)
+    return list(db.exec(select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.pack_id == pack_id,
+                                                 Enrollment.passed_at.is_not(None), Enrollment.id.not_in(issued))
+                        .order_by(Enrollment.session_year.desc())).all())
+
+
+def completed_enrollment(db: Session, user_id: int, pack_id: str) -> Enrollment | None:
+    """The learner's latest passed enrollment: its lessons stay open for review for good."""
+    return db.exec(select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.pack_id == pack_id,
+                                            Enrollment.passed_at.is_not(None))
+                   .order_by(Enrollment.session_year.desc())).first()
+
+
 def is_open(enrollment: Enrollment, now: datetime, tz: ZoneInfo) -> bool:
     """Work counts only inside the enrollment's own session year."""
     return enrollment.session_year == session_year(now, tz)

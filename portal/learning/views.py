@@ -83,6 +83,14 @@ def lesson(pack_id: str, lesson_id: str):
         abort(404)
     reviewing = enrollment.passed_at is not None
     done, positions = learning.lesson_progress_of(db(), enrollment.id)
+    if not reviewing and (not learning.is_open(enrollment, now(), portal_tz())
+                          or (not done and not learning.pre_test_done(db(), enrollment.id))):
+        # Locked in this session (pre-test not taken) or expired: a course the learner completed
+        # in an earlier session stays open for review all the same.
+        completed = learning.completed_enrollment(db(), current_user.user.id, pack.id)
+        if completed is not None:
+            enrollment, reviewing = completed, True
+            done, positions = learning.lesson_progress_of(db(), enrollment.id)
     if not reviewing:
         if not learning.is_open(enrollment, now(), portal_tz()):
             return refuse(learning.LearningError("This enrollment has expired."), url_for("learning.my_courses"))
