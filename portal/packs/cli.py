@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from portal.packs.loader import ID_PATTERN, MANIFEST, validate_pack
+from portal.packs.loader import ID_PATTERN, MANIFEST, check_pack, validate_pack
 
 
 def _portal_version() -> str:
@@ -43,14 +43,15 @@ def validate(path: Path, max_file_mb: int) -> None:
         sys.exit(1)
     failed = False
     for pack_dir in pack_dirs:
-        problems = validate_pack(pack_dir, _portal_version(), max_file_bytes=max_file_mb * 1024 * 1024)
+        found = check_pack(pack_dir, _portal_version(), max_file_bytes=max_file_mb * 1024 * 1024)
+        problems = [p for p in found if not p.warning]
         shown = os.path.relpath(pack_dir)
         if problems:
             failed = True
             click.echo(f"{shown}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
-            for problem in problems:
-                click.echo(f"  {os.path.join(shown, str(problem))}", err=True)
-        else:
+        for problem in found:
+            click.echo(f"  {os.path.join(shown, str(problem))}", err=True)
+        if not problems:
             from portal.packs.loader import load_pack
 
             pack = load_pack(pack_dir, _portal_version(), max_file_bytes=max_file_mb * 1024 * 1024)

@@ -6,9 +6,10 @@ Every problem names its file, and its line where there is one, so
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -19,10 +20,12 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from portal.common.markdown import is_safe_link
+from portal.packs.authored_yaml import AuthoredLoader, AuthoredText, cut_flow_keys
 from portal.packs.model import (ACCREDITATION_STATUSES, KINDS, MIN_PASS_MARK, QUESTION_TYPES, Accreditation,
                                 Choice, Download, InPerson, InPersonSession, Lesson, Pack, Provider, Question,
                                 Resource, Video)
 
+log = logging.getLogger(__name__)
 MANIFEST = "pack.yaml"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
@@ -37,9 +40,12 @@ class Problem:
     file: str
     line: int | None
     message: str
+    warning: bool = False  # shown by `packs validate`, never stops a pack
+    key: tuple = field(default=(), compare=False, repr=False)  # the YAML key path, when there is one
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 class PackInvalid(Exception):
@@ -53,6 +59,7 @@ class _Lines:
 
     def __init__(self, node):
         self.lines: dict[tuple, int] = {}
+        self.cut_keys: dict[tuple, str] = cut_flow_keys(node) if node is not None else {}
         if node is not None:
             self._walk(node, ())
 
@@ -72,13 +79,16 @@ class _Lines:
         return self.lines.get(path)
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when libyaml is there
-
-
 def _read_yaml(path: Path, problems: list[Problem], rel: str):
+    """The document as its author meant it (see authored_yaml) and the line of every key."""
     try:
         text = path.read_text(encoding="utf-8")
-        return yaml.load(text, Loader=_LOADER), _Lines(yaml.compose(text, Loader=_LOADER))
+        loader = AuthoredLoader(text)
+        try:
+            node = loader.get_single_node()
+            return (loader.construct_document(node) if node is not None else None), _Lines(node)
+        finally:
+            loader.dispose()
     except FileNotFoundError:
         problems.append(Problem(rel, None, "file is missing"))
     except UnicodeDecodeError:
@@ -97,7 +107,7 @@ class _Checker:
         self.max_file_bytes = max_file_bytes
 
     def fail(self, path: tuple, message: str) -> None:
-        self.problems.append(Problem(self.rel, self.lines(*path), message))
+        self.problems.append(Problem(self.rel, self.lines(*path), message, key=path))
 
     def text(self, data: dict, key: str, path: tuple, required: bool = True, max_len: int = 10000) -> str:
         value = data.get(key)
@@ -118,6 +128,10 @@ class _Checker:
         if value is None:
             if required:
                 self.fail(path + (key,), f"{_dotted(path + (key,))} is required")
+            return None
+        if isinstance(value, AuthoredText) and value.note:
+            self.fail(path + (key,), f"{_dotted(path + (key,))} must be a {'whole ' if integer else ''}number: "
+                                     f"{value.note}; write it as plain digits")
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
             self.fail(path + (key,), f"{_dotted(path + (key,))} must be a{'n integer' if integer else ' number'}")
@@ -172,6 +186,10 @@ class _Checker:
         if value is None:
             if required:
                 self.fail(path + (key,), f"{_dotted(path + (key,))} is required")
+            return None
+        if isinstance(value, AuthoredText) and value.note:
+            self.fail(path + (key,), f"{_dotted(path + (key,))}: {value} is not a day in the calendar: write a "
+                                     "real date like 2026-02-28")
             return None
         if not isinstance(value, date):
             self.fail(path + (key,), f"{_dotted(path + (key,))} must be a date like 2026-01-31")
@@ -273,21 +291,42 @@ def load_pack(root: Path, portal_version: str, max_file_bytes: int = DEFAULT_MAX
 
 
 def _load_pack(root: Path, portal_version: str, max_file_bytes: int) -> Pack:
-    from portal.packs.validate import build_pack
-
     problems: list[Problem] = []
-    pack = build_pack(Path(root), portal_version, problems, max_file_bytes)
+    pack = _build_safely(Path(root), portal_version, problems, max_file_bytes, None)
     if problems or pack is None:
         raise PackInvalid(Path(root), problems or [Problem(MANIFEST, None, "could not be read")])
     return pack
 
 
 def validate_pack(root: Path, portal_version: str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> list[Problem]:
+    """Every error in the pack at `root` (empty when it is valid)."""
+    problems: list[Problem] = []
+    _build_safely(Path(root), portal_version, problems, max_file_bytes, None)
+    return problems
+
+
+def check_pack(root: Path, portal_version: str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> list[Problem]:
+    """Every error, then every warning (`Problem.warning`), in the pack at `root`."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    _build_safely(Path(root), portal_version, problems, max_file_bytes, warnings)
+    return problems + warnings
+
+
+def _build_safely(root: Path, portal_version: str, problems: list[Problem], max_file_bytes: int,
+                  warnings: list[Problem] | None) -> Pack | None:
+    """Build the pack; a check that trips over input nobody foresaw is one more problem, never a
+    traceback from `packs validate` or a portal that will not start."""
     from portal.packs.validate import build_pack
 
-    problems: list[Problem] = []
-    build_pack(Path(root), portal_version, problems, max_file_bytes)
-    return problems
+    try:
+        return build_pack(root, portal_version, problems, max_file_bytes, warnings)
+    except Exception as error:  # noqa: BLE001 - reported to the author with what was found so far
+        log.exception("the pack validator failed on %s", root)
+        problems.append(Problem(MANIFEST, None, f"the validator could not finish reading this pack "
+                                                f"({type(error).__name__}: {error}); fix the problems above, "
+                                                "and report this message to the portal's maintainers"))
+        return None
 
 
 def content_type_of(path: str) -> str:
@@ -309,7 +348,7 @@ def version_problems(portal_versions: str, portal_version: str) -> str | None:
     return None
 
 
-__all__ = ["MANIFEST", "PackInvalid", "Problem", "load_pack", "validate_pack", "check_markdown",
+__all__ = ["MANIFEST", "PackInvalid", "Problem", "check_pack", "load_pack", "validate_pack", "check_markdown",
            "content_type_of", "version_problems", "_Checker", "_read_yaml", "ID_PATTERN",
            "ACCREDITATION_STATUSES", "KINDS", "MIN_PASS_MARK", "QUESTION_TYPES", "Accreditation", "Choice",
            "Download", "InPerson", "InPersonSession", "Lesson", "Pack", "Provider", "Question", "Resource",

@@ -29,6 +29,12 @@ class Video:
     poster: str | None
     light: str | None
     duration_seconds: int | None
+    renditions: tuple[tuple[str, int], ...] = ()  # (file, height in pixels), smallest first
+
+    def files(self) -> tuple[str, ...]:
+        """Every pack file this video uses."""
+        return tuple(f for f in (self.file, self.captions, self.transcript, self.poster, self.light,
+                                 *(r[0] for r in self.renditions)) if f)
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class Lesson:
     video: Video | None = None
     summary: str = ""
     discussion_prompts: tuple[str, ...] = ()
+    min_minutes: int | None = None  # least time on the page before the lesson can be marked complete
+    media: tuple[Video, ...] = ()  # videos placed in the lesson's Markdown (`![video](…)`)
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,14 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class Change:
+    """What changed in one version of a pack (the manifest's `changelog`)."""
+
+    version: str
+    changes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Pack:
     id: str
     version: str
@@ -136,6 +152,11 @@ class Pack:
     in_person: InPerson | None
     root: Path = field(compare=False)
     resources: tuple[Resource, ...] = ()
+    changelog: tuple[Change, ...] = ()
+    shuffle_questions: bool = True
+    shuffle_choices: bool = True
+    post_cooldown_minutes: int = 10
+    post_attempts_per_day: int = 3
 
     @property
     def kind_label(self) -> str:
@@ -155,10 +176,19 @@ class Pack:
         """Files a browser may fetch: media and downloads, never Markdown or question banks."""
         files = {d.file for d in self.downloads}
         for lesson in self.lessons:
-            if lesson.video:
-                files.update(f for f in (lesson.video.file, lesson.video.captions, lesson.video.transcript,
-                                         lesson.video.poster, lesson.video.light) if f)
+            for video in ((lesson.video,) if lesson.video else ()) + lesson.media:
+                files.update(video.files())
         return files
+
+    def changes_since(self, version: str) -> tuple[Change, ...]:
+        """Changelog entries newer than `version` (the one a learner started on), newest first."""
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            started = Version(version)
+            return tuple(c for c in self.changelog if Version(c.version) > started)
+        except InvalidVersion:
+            return ()
 
     def media_bytes(self) -> int:
         """Total size of everything a learner could download: videos and downloads."""

@@ -90,10 +90,10 @@ def load_registry(pm: pluggy.PluginManager, portal_version: str, *, invalid: str
 
 def _declared_id(path: Path) -> str | None:
     """The id an invalid pack's manifest claims, to name it in messages."""
-    import yaml
+    from portal.packs.authored_yaml import load_authored
 
     try:
-        data = yaml.safe_load((path / MANIFEST).read_text(encoding="utf-8"))
+        data = load_authored((path / MANIFEST).read_text(encoding="utf-8"))
         return str(data["id"]) if isinstance(data, dict) and data.get("id") else None
     except Exception:  # the manifest is what is broken: fall back to the folder name
         return None

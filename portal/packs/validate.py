@@ -11,13 +11,17 @@ from portal.packs.loader import (_dotted, ACCREDITATION_STATUSES, KINDS, MANIFES
                                  Accreditation, Choice, Download, InPerson, InPersonSession, Lesson, Pack,
                                  Problem, Provider, Question, Resource, Video, _Checker, _read_yaml, check_markdown,
                                  content_type_of, version_problems)
+from portal.packs.model import Change
+from portal.packs.schema import Manifest, check_bank, check_manifest
 
 STATE_CODES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
     "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI".split())
 
 
-def build_pack(root: Path, portal_version: str, problems: list[Problem], max_file_bytes: int) -> Pack | None:
+def build_pack(root: Path, portal_version: str, problems: list[Problem], max_file_bytes: int,
+               warnings: list[Problem] | None = None) -> Pack | None:
+    """The pack in `root`, or None with every error in `problems` (and doubts in `warnings`)."""
     data, lines = _read_yaml(root / MANIFEST, problems, MANIFEST)
     if data is None:
         if not problems:
@@ -27,6 +31,25 @@ def build_pack(root: Path, portal_version: str, problems: list[Problem], max_fil
     data = c.mapping(data, ())
     if not data:
         return None
+    manifest, findings = check_manifest(data, lines.cut_keys)
+    pack = _build(root, portal_version, c, data, manifest, problems, max_file_bytes, warnings)
+    add_findings(problems, warnings, findings, MANIFEST, lines)
+    return None if problems else pack
+
+
+def add_findings(problems: list[Problem], warnings: list[Problem] | None, findings, rel: str, lines) -> None:
+    """The schema's findings, except where the checks below already said something about that key."""
+    said = {p.key for p in problems if p.file == rel}
+    for finding in findings:
+        if finding.warning:
+            if warnings is not None:
+                warnings.append(Problem(rel, lines(*finding.path), finding.message, True, key=finding.path))
+        elif finding.path not in said:
+            problems.append(Problem(rel, lines(*finding.path), finding.message, key=finding.path))
+
+
+def _build(root: Path, portal_version: str, c: _Checker, data: dict, manifest: Manifest | None,
+           problems: list[Problem], max_file_bytes: int, warnings: list[Problem] | None) -> Pack | None:
     if data.get("format") != 1:
         c.fail(("format",), "format must be 1 (the pack format this portal reads)")
     pack_id = c.ident(data, (), set())
@@ -65,7 +88,7 @@ def build_pack(root: Path, portal_version: str, problems: list[Problem], max_fil
     if kind == "video-series" and data.get("lessons"):
         c.fail(("lessons",), "a video-series lists `episodes`, not `lessons`")
     lessons = _lessons(root, c, data, lessons_key, kind, problems, public)
-    questions, pre_draw, post_draw = _assessments(root, c, data, kind, problems, max_file_bytes)
+    questions, pre_draw, post_draw = _assessments(root, c, data, kind, problems, max_file_bytes, warnings)
     accreditation = _accreditation(c, data)
     in_person = _in_person(c, data, kind)
     resources = resources_from(c, data, source=title)
@@ -75,8 +98,9 @@ def build_pack(root: Path, portal_version: str, problems: list[Problem], max_fil
         c.fail(("lessons",), "a course needs at least one lesson")
     if kind == "video-series" and not lessons:
         c.fail(("episodes",), "a video series needs at least one episode")
-    if problems:
+    if problems or manifest is None:
         return None
+    tests = manifest.assessments
     return Pack(
         id=pack_id, version=version, title=title, provider=provider, kind=kind, summary=summary,
         description=description, topics=topics, audience=audience, estimated_hours=float(estimated_hours or 0),
@@ -84,6 +108,11 @@ def build_pack(root: Path, portal_version: str, problems: list[Problem], max_fil
         lessons=tuple(lessons), downloads=tuple(downloads), questions=tuple(questions), pre_draw=pre_draw,
         post_draw=post_draw, accreditation=tuple(accreditation), in_person=in_person, root=root,
         resources=tuple(resources),
+        changelog=tuple(Change(entry.version, tuple(entry.changes)) for entry in manifest.changelog),
+        shuffle_questions=tests.shuffle_questions if tests else True,
+        shuffle_choices=tests.shuffle_choices if tests else True,
+        post_cooldown_minutes=tests.post.cooldown_minutes if tests and tests.post else 10,
+        post_attempts_per_day=tests.post.attempts_per_day if tests and tests.post else 3,
     )
 
 
@@ -132,9 +161,14 @@ def _video(c: _Checker, item: dict, path: tuple) -> Video | None:
         if not captions.endswith(".vtt") or not head.startswith(b"WEBVTT"):
             c.fail(path + ("captions",), f"captions {captions} must be a WebVTT file starting with WEBVTT")
     duration = c.number(video, "duration_seconds", path, required=False, integer=True)
+    renditions = []
+    for index, entry in enumerate(video.get("renditions") or []):
+        if isinstance(entry, dict) and (rendition := c.file(entry, "file", path + ("renditions", index))):
+            if isinstance(entry.get("height"), int) and entry["height"] > 0:
+                renditions.append((rendition, int(entry["height"])))
     return Video(file, url or None, captions, c.file(video, "transcript", path, required=False),
                  c.file(video, "poster", path, required=False), c.file(video, "light", path, required=False),
-                 duration)
+                 duration, tuple(sorted(renditions, key=lambda r: r[1])))
 
 
 def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, public: set[str]) -> list[Lesson]:
@@ -152,7 +186,7 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
         minutes = minutes or 1
         video = _video(c, item, path)
         if video:
-            public.update(f for f in (video.file, video.captions, video.transcript, video.poster, video.light) if f)
+            public.update(video.files())
         prompts = c.strings(item, "discussion_prompts", path, required=kind == "video-series")
         if kind == "video-series" and video is None:
             c.fail(path, f"episode {ident or index} needs a video")
@@ -164,15 +198,18 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
                 problems.append(Problem(file, None, "lesson file is not UTF-8 text"))
         if kind == "video-series" and video and video.duration_seconds:
             minutes = max(1, round(video.duration_seconds / 60))
+        least = item.get("min_minutes")
         lessons.append(Lesson(ident, title, file or "", int(minutes),
-                              body, video, c.text(item, "summary", path, required=False, max_len=500), prompts))
+                              body, video, c.text(item, "summary", path, required=False, max_len=500), prompts,
+                              min_minutes=int(least) if isinstance(least, int) and not isinstance(least, bool)
+                              else None))
     for lesson in lessons:
         if lesson.file and lesson.body:
             check_markdown(root, lesson.file, lesson.body, problems, public)
     return lessons
 
 
-def _assessments(root, c: _Checker, data: dict, kind: str, problems, max_file_bytes):
+def _assessments(root, c: _Checker, data: dict, kind: str, problems, max_file_bytes, warnings=None):
     if kind != "course":
         if data.get("assessments"):
             c.fail(("assessments",), f"only a course has assessments; a {kind} pack must not list them")
@@ -182,7 +219,7 @@ def _assessments(root, c: _Checker, data: dict, kind: str, problems, max_file_by
         return [], 0, 0
     bank = c.file(spec, "bank", ("assessments",))
     before = len(problems)
-    questions = _questions(root, bank, problems, max_file_bytes) if bank else []
+    questions = _questions(root, bank, problems, max_file_bytes, warnings) if bank else []
     bank_ok = bank and len(problems) == before
     draws = {}
     for use in ("pre", "post"):
@@ -196,12 +233,20 @@ def _assessments(root, c: _Checker, data: dict, kind: str, problems, max_file_by
     return questions, draws["pre"], draws["post"]
 
 
-def _questions(root: Path, bank: str, problems: list[Problem], max_file_bytes: int) -> list[Question]:
+def _questions(root: Path, bank: str, problems: list[Problem], max_file_bytes: int,
+               warnings: list[Problem] | None = None) -> list[Question]:
     data, lines = _read_yaml(root / bank, problems, bank)
     if data is None:
         return []
     c = _Checker(root, bank, lines, problems, max_file_bytes)
     data = c.mapping(data, ())
+    _, findings = check_bank(data, lines.cut_keys)
+    questions = _question_list(c, data)
+    add_findings(problems, warnings, findings, bank, lines)
+    return questions
+
+
+def _question_list(c: _Checker, data: dict) -> list[Question]:
     questions, seen = [], set()
     for index, item in enumerate(c.listing(data, "questions", (), required=True)):
         path = ("questions", index)

@@ -22,8 +22,8 @@ BUNDLED = bundled_distributions()
 @pytest.fixture
 def run(tmp_path):
     """Invoke `portal ...` in-process with settings that touch nothing outside tmp_path."""
-    env = {"PORTAL_DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": "cli-test-key", "PORTAL_SAFE_MODE": "",
-           "PORTAL_DISABLED_PACKS": "", "PORTAL_INVALID_PACKS": ""}
+    env = {"PORTAL_DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": "cli-test-key", "PORTAL_SAFE_MODE": None,
+           "PORTAL_DISABLED_PACKS": None, "PORTAL_INVALID_PACKS": None}  # None: unset
 
     def invoke(*args, **extra_env):
         result = CliRunner().invoke(main, list(map(str, args)), env={**env, **extra_env}, catch_exceptions=False)

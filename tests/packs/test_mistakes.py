@@ -1,0 +1,167 @@
+"""The mistakes an outside provider made while writing a pack from the docs (issue 19):
+the one that crashed, the ones that went uncaught and the ones whose message was unclear.
+Each test breaks the starter pack in exactly that way and asserts the file, the line and
+a message that says what to fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from portal.packs.loader import check_pack, load_pack
+from tests.packs.packtools import PORTAL_VERSION, PackDirs, PackFolder, expect_problem, new_starter
+
+ACCREDITATION_COMMENT = """# accreditation:
+#   - state: AZ
+#     body: Arizona POST
+#     status: approved
+#     number: "AZ-0000"
+#     credit_hours: 1
+#     valid_from: 2026-01-01
+#     valid_through: 2026-12-31
+"""
+
+
+def accreditation(number: str = '"AZ-0000"', valid_through: str = "2026-12-31", hours: str = "1") -> str:
+    return f"""accreditation:
+  - state: AZ
+    body: Arizona POST
+    status: approved
+    number: {number}
+    credit_hours: {hours}
+    valid_from: 2026-01-01
+    valid_through: {valid_through}
+"""
+
+
+@pytest.fixture
+def pack(tmp_path) -> PackFolder:
+    folder = new_starter(tmp_path)
+    assert check_pack(folder.root, PORTAL_VERSION) == [], "the starter must be valid and draw no warnings"
+    return folder
+
+
+def warnings_of(pack: PackFolder):
+    return [p for p in check_pack(pack.root, PORTAL_VERSION) if p.warning]
+
+
+# -- the crash -----------------------------------------------------------------------
+
+def test_impossible_date_is_a_problem_not_a_traceback(pack):
+    pack.replace(ACCREDITATION_COMMENT, accreditation(valid_through="2026-02-30"))
+    problem = expect_problem(pack.problems(), "pack.yaml", pack.line_of("valid_through"),
+                             "2026-02-30", "not a day in the calendar", "2026-02-28")
+    assert "valid_through" in problem.message
+
+
+def test_packs_validate_prints_no_traceback_for_an_impossible_date(pack):
+    pack.replace(ACCREDITATION_COMMENT, accreditation(valid_through="2026-02-30"))
+    run = subprocess.run([sys.executable, "-m", "portal.cli", "packs", "validate", str(pack.root)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr + run.stdout
+    assert f"pack.yaml:{pack.line_of('valid_through')}:" in run.stderr
+
+
+def test_impossible_date_with_disable_sets_the_pack_aside_and_the_portal_starts(make_app, pack):
+    pack.replace(ACCREDITATION_COMMENT, accreditation(valid_through="2026-02-30"))
+    app = make_app(EXTRA_PLUGINS=[PackDirs("dated_plugin", pack.root)], PORTAL_INVALID_PACKS="disable")
+    disabled = app.extensions["packs"].disabled
+    assert [d.name for d in disabled] == ["starter-course"]
+    assert any("not a day in the calendar" in p for p in disabled[0].problems)
+    assert app.test_client().get("/catalog").status_code == 200
+
+
+# -- uncaught: keys the portal does not read -----------------------------------------
+
+def test_misspelt_top_level_key_says_did_you_mean(pack):
+    pack.replace("pass_mark: 80", "passmark: 90")
+    expect_problem(pack.problems(), "pack.yaml", pack.line_of("passmark"), "passmark", "did you mean `pass_mark`")
+
+
+def test_misspelt_nested_key_says_did_you_mean(pack):
+    pack.replace("    minutes: 20", "    minuets: 20")
+    expect_problem(pack.problems(), "pack.yaml", pack.line_of("minuets"), "lessons[1].minuets",
+                   "did you mean `minutes`")
+
+
+def test_unknown_key_with_nothing_close_lists_the_allowed_keys(pack):
+    pack.replace("  post: {draw: 3}", "  post: {draw: 3, colour: blue}")
+    expect_problem(pack.problems(), "pack.yaml", pack.line_of("colour"), "assessments.post.colour",
+                   "allowed here are", "cooldown_minutes")
+
+
+def test_misspelt_key_in_the_question_bank(pack):
+    pack.replace("    feedback: Explain", "    feedbak: Explain", rel="questions.yaml")
+    expect_problem(pack.problems(), "questions.yaml", pack.line_of("feedbak", "questions.yaml"),
+                   "did you mean `feedback`")
+
+
+# -- uncaught: YAML that silently changes what the author wrote ----------------------
+
+def test_comma_in_an_unquoted_flow_choice_says_to_quote_it(pack):
+    pack.replace("{id: b, text: Something else}",
+                 "{id: b, text: Every officer, so the person hears it twice}", rel="questions.yaml")
+    expect_problem(pack.problems(), "questions.yaml", pack.line_of("Every officer", "questions.yaml"),
+                   "after a comma", "quotes")
+
+
+def test_leading_zero_approval_number_stays_text_with_a_warning(pack):
+    pack.replace(ACCREDITATION_COMMENT, accreditation(number="0417"))
+    assert pack.problems() == []
+    loaded = load_pack(pack.root, PORTAL_VERSION)
+    assert loaded.accreditation[0].number == "0417"
+    expect_problem(warnings_of(pack), "pack.yaml", pack.line_of("number: 0417"), "271", 'number: "0417"')
+
+
+def test_version_written_as_a_number_keeps_its_text_with_a_warning(pack):
+    pack.replace("version: 1.0.0", "version: 1.10")
+    pyproject = pack.root.parent.parent / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "1.0.0"', 'version = "1.10"'))
+    assert pack.problems() == []
+    assert load_pack(pack.root, PORTAL_VERSION).version == "1.10"
+    expect_problem(warnings_of(pack), "pack.yaml", pack.line_of("version: 1.10"), '"1.10"', "quotes")
+
+
+def test_choice_no_stays_text_with_a_hint_to_quote_it(pack):
+    pack.replace("{id: b, text: Something else}", "{id: b, text: No}", rel="questions.yaml")
+    assert pack.problems() == []
+    question = next(q for q in load_pack(pack.root, PORTAL_VERSION).questions if q.id == "purpose")
+    assert [c.text for c in question.choices] == ["The purpose you describe", "No"]
+    expect_problem(warnings_of(pack), "questions.yaml", pack.line_of("text: No}", "questions.yaml"),
+                   "false", 'text: "No"')
+
+
+def test_yes_where_true_is_meant_says_write_true(pack):
+    pack.replace("{id: a, text: The purpose you describe, correct: true}",
+                 "{id: a, text: The purpose you describe, correct: yes}", rel="questions.yaml")
+    expect_problem(pack.problems(), "questions.yaml", pack.line_of("correct: yes", "questions.yaml"),
+                   "true or false")
+
+
+def test_leading_zero_minutes_is_refused_with_the_fix(pack):
+    pack.replace("    minutes: 20", "    minutes: 020")
+    expect_problem(pack.problems(), "pack.yaml", pack.line_of("minutes: 020"), "whole number")
+
+
+def test_true_where_text_is_meant_says_to_quote_it(pack):
+    pack.replace("language: en", "language: true")
+    expect_problem(pack.problems(), "pack.yaml", pack.line_of("language: true"), "must be text")
+
+
+# -- the schema holds the keys other features read --------------------------------------
+
+def test_assessment_and_lesson_settings_have_defaults_and_are_read(pack):
+    loaded = load_pack(pack.root, PORTAL_VERSION)
+    assert (loaded.shuffle_questions, loaded.shuffle_choices) == (True, True)
+    assert (loaded.post_cooldown_minutes, loaded.post_attempts_per_day) == (10, 3)
+    assert loaded.lessons[0].min_minutes is None
+    pack.replace("  post: {draw: 3}", "  post: {draw: 3, cooldown_minutes: 30, attempts_per_day: 2}\n"
+                                      "  shuffle_choices: false")
+    pack.replace("    minutes: 20", "    minutes: 20\n    min_minutes: 5")
+    loaded = load_pack(pack.root, PORTAL_VERSION)
+    assert (loaded.shuffle_questions, loaded.shuffle_choices) == (True, False)
+    assert (loaded.post_cooldown_minutes, loaded.post_attempts_per_day) == (30, 2)
+    assert loaded.lessons[1].min_minutes == 5
