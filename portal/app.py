@@ -10,7 +10,7 @@ from flask import Flask
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal.config import load_config
+from portal.config import SettingError, exit_on_setting_error, finish_config, load_config
 
 PORTAL_DIR = Path(__file__).parent
 
@@ -33,17 +33,25 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def configure_settings(app: Flask, test_config: dict | None) -> None:
-    app.config.update(load_config())
-    if test_config:
-        app.config.update(test_config)
-    # Cookies are Secure whenever the portal is served over HTTPS, however the base URL was given.
-    secure = app.config["PORTAL_BASE_URL"].startswith("https://")
-    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
-        if not (test_config and key in test_config):
-            app.config[key] = secure
+    """Read and check every setting once; a bad one stops start-up with one line (see portal.config)."""
+    try:
+        config = load_config()
+        config.update(test_config or {})
+        # Cookies are Secure whenever the portal is served over HTTPS, however the base URL was given.
+        secure = config["PORTAL_BASE_URL"].startswith("https://")
+        for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+            if not (test_config and key in test_config):
+                config[key] = secure
+        finish_config(config)
+    except SettingError as error:
+        exit_on_setting_error(error)
+    app.config.update(config)
     Path(app.config["PORTAL_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-    if app.config.get("PROXY_FIX"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=0)
+    if app.config["PROXY_FIX"]:
+        # Trust exactly PROXY_FIX hops of X-Forwarded-For/-Proto: a value the visitor forged
+        # sits further left and is never taken for the client's address.
+        hops = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
 
 def configure_logging(app: Flask) -> None:
@@ -147,6 +155,9 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (site_bp, accounts_bp, support_bp, admin_bp, packs_bp, catalog_bp, learning_bp,
                       assessments_bp, certificates_bp, rollcall_bp, reports_bp):
         app.register_blueprint(blueprint)
+    from portal.standards import origin as standards_origin
+
+    standards_origin.init_app(app)  # cmi5/SCORM provider pages, and the content origin
     plugin_blueprints = collect(app.extensions["plugins"].hook.portal_blueprints())
     for blueprint in sorted(plugin_blueprints, key=lambda b: b.name):
         app.register_blueprint(blueprint)

@@ -133,29 +133,92 @@ def mail_send(watch: bool, interval: float) -> None:
 # -- serving ----------------------------------------------------------------
 
 @main.command("serve")
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000")
-@click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int)
+@click.option("--host", default=None, type=str, help="Address to listen on.  [default: $HOST or 127.0.0.1]")
+@click.option("--port", default=None, type=int, help="Port to listen on; also the base URL's port unless "
+              "PORTAL_BASE_URL is set.  [default: $PORT or 5000]")
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="Worker processes; more than one needs RATELIMIT_STORAGE_URI=redis://...")
+@click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--mail-sender/--no-mail-sender", default=True, show_default=True,
               help="Also run `portal mail send --watch` beside the web server.")
-def serve(host: str, port: int, workers: int, threads: int, mail_sender: bool) -> None:
-    """Serve the portal with gunicorn (the production server)."""
-    sender = None
-    if mail_sender:
-        sender = subprocess.Popen([sys.executable, "-m", "portal.cli", "mail", "send", "--watch"])
-    click.echo(f"Serving the portal on http://{host}:{port}/")
+def serve(host: str | None, port: int | None, workers: int, threads: int, mail_sender: bool) -> None:
+    """Serve the portal with gunicorn (the production server), plus the mail sender.
+
+    SIGTERM or SIGINT is passed on to both; the command exits once they have."""
+    from portal.config import SettingError, exit_on_setting_error, finish_config, load_config
+
+    env = dict(os.environ)
+    if host is not None:
+        env["HOST"] = host
+    if port is not None:
+        env["PORT"] = str(port)  # the base URL's default follows it, in this process and the children
     try:
-        subprocess.run([sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-                        "--workers", str(workers), "--threads", str(threads),
-                        "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
-                        "portal:create_app()"], check=False)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if sender is not None:
-            sender.terminate()
-            sender.wait(timeout=10)
+        config = load_config(env)
+        finish_config(config)
+    except SettingError as error:
+        exit_on_setting_error(error)
+    if workers > 1 and config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        # Each process would keep its own counts: "10 per minute" would mean 10 per worker.
+        raise click.UsageError(f"--workers {workers} needs RATELIMIT_STORAGE_URI=redis://... (memory:// counts "
+                               "rate limits per process); use --threads for more concurrency on one worker")
+    children = Supervisor(env)
+    if mail_sender:
+        children.start("mail sender", [sys.executable, "-m", "portal.cli", "mail", "send", "--watch"], restart=True)
+    click.echo(f"Serving the portal on http://{config['HOST']}:{config['PORT']}/ (links use {config['PORTAL_BASE_URL']})")
+    children.start("gunicorn", [sys.executable, "-m", "gunicorn", "--bind", f"{config['HOST']}:{config['PORT']}",
+                                "--workers", str(workers), "--threads", str(threads),
+                                "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
+                                "portal:create_app()"], main=True)
+    sys.exit(children.run())
+
+
+class Supervisor:
+    """Runs `portal serve`'s children: passes SIGTERM/SIGINT on, restarts a crashed helper (the
+    mail sender) with back-off, and returns the main child's exit status once all have ended."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.children: dict[str, tuple[list[str], bool, subprocess.Popen]] = {}
+        self.main: str | None = None
+        self.stopping = False
+
+    def start(self, name: str, command: list[str], *, restart: bool = False, main: bool = False) -> None:
+        self.children[name] = (command, restart, subprocess.Popen(command, env=self.env))
+        if main:
+            self.main = name
+
+    def _stop(self, signum, _frame) -> None:
+        self.stopping = True
+        for _, _, process in self.children.values():
+            if process.poll() is None:
+                process.send_signal(signum)
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        delays: dict[str, float] = {}
+        status = 0
+        while True:
+            alive = False
+            for name, (command, restart, process) in list(self.children.items()):
+                code = process.poll()
+                if code is None:
+                    alive = True
+                    continue
+                if name == self.main:
+                    status = code
+                    if not self.stopping:  # the server ended on its own: take the rest down with it
+                        self._stop(signal.SIGTERM, None)
+                elif restart and not self.stopping:
+                    delays[name] = min(60.0, delays.get(name, 0.5) * 2)
+                    click.echo(f"portal serve: {name} exited with status {code}; restarting in {delays[name]:g}s",
+                               err=True)
+                    time.sleep(delays[name])
+                    self.start(name, command, restart=True)
+                    alive = True
+            if not alive:
+                return status
+            time.sleep(0.2)
 
 
 def init_app(app: Flask) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS_DIR = Path(os.environ.get("PORTAL_MIGRATIONS_DIR", Path(__file__).resolve().parent.parent / "migrations"))
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def plugin_migration_parts(pm=None) -> tuple[list[str], list[str]]:
@@ -20,7 +20,9 @@ def plugin_migration_parts(pm=None) -> tuple[list[str], list[str]]:
     from portal.plugins.manager import collect, get_plugin_manager
 
     if pm is None:
-        pm, _ = get_plugin_manager(safe_mode=os.environ.get("PORTAL_SAFE_MODE", "") in {"1", "true"})
+        from portal.config import read_settings
+
+        pm, _ = get_plugin_manager(safe_mode=read_settings()["PORTAL_SAFE_MODE"])
     dirs = sorted(str(d) for d in collect(pm.hook.portal_migration_dirs()))
     modules = sorted(collect(pm.hook.portal_model_modules()))
     return dirs, modules
