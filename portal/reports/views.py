@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlmodel import select
 
 from portal.accounts.services import find_user_by_email
+from portal.common.csv_export import csv_text
 from portal.common.web import db, now, render
 from portal.reports import charts
 from portal.reports import services as reports
@@ -88,11 +86,7 @@ def items():
 
 
 def _csv(name: str, header: list[str], rows: list[list]) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response(out.getvalue(), mimetype="text/csv",
+    return Response(csv_text(header, rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 

@@ -3,7 +3,6 @@ and package a whole series as one download."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -15,6 +14,7 @@ from sqlmodel import Session, select
 
 from portal.accounts.models import User
 from portal.accounts.services import normalise_email
+from portal.common.csv_export import csv_text
 from portal.packs.model import Pack
 from portal.rollcall.models import RollCallAttendee, RollCallShowing
 
@@ -121,26 +121,15 @@ def attended(db: Session, user_id: int) -> list[RollCallShowing]:
                         .order_by(RollCallShowing.shown_on.desc(), RollCallShowing.id.desc())).all())
 
 
-def _cell(value) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; make them text."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 CSV_COLUMNS = ["date", "agency", "series", "episode", "officers_present", "portal_accounts_listed",
                "trainer", "notes", "logged_at"]
 
 
 def log_as_csv(rows: list[LogRow], trainer: User) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        s = row.showing
-        writer.writerow([_cell(v) for v in (s.shown_on.isoformat(), s.agency, s.series_title, s.episode_title,
-                                             s.officers_present, row.addresses_listed, trainer.name, s.notes,
-                                             s.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"))])
-    return out.getvalue()
+    return csv_text(CSV_COLUMNS, [
+        (s.shown_on.isoformat(), s.agency, s.series_title, s.episode_title, s.officers_present,
+         row.addresses_listed, trainer.name, s.notes, s.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        for row in rows for s in (row.showing,)])
 
 
 @lru_cache(maxsize=16)

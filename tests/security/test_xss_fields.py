@@ -40,6 +40,16 @@ def fit(value: str, length: int) -> str:
     return value[:length]
 
 
+def as_exported(value: str) -> str:
+    """A cell as a formula-safe CSV export holds it: behind an apostrophe when a spreadsheet
+    would take it for a formula (a plain number stays a number)."""
+    if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", value):
+        return value
+    runs = value[:1] in ("\t", "\r") or value.lstrip(" \t\r\n\u00a0\u3000").startswith(
+        ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20"))
+    return "'" + value if runs else value
+
+
 def shown(value: str) -> str:
     """The vector as the page's visible text has it: whitespace collapsed."""
     return " ".join(value.split())
@@ -406,10 +416,11 @@ def test_officers_awards_and_members_are_inert_on_agency_pages(app):
         export = coordinator.get(f"/agencies/{agency_id}/roster/export.csv")
         assert export.mimetype == "text/csv" and export.headers["Content-Disposition"].startswith("attachment;")
         assert export.headers["X-Content-Type-Options"] == "nosniff"
-        # (a cell a spreadsheet would run as a formula is written with a leading apostrophe)
-        cells = {shown(c).removeprefix("'") for row in csv.reader(io.StringIO(export.get_data(as_text=True)))
-                 for c in row}
-        assert {r[3] for r in records} <= cells and {shown(r[1]) for r in records} <= cells
+        # (a cell a spreadsheet would run as a formula is written with a leading apostrophe, and
+        # only such a cell: the apostrophe is compared, never stripped, so a missing one fails)
+        cells = {shown(c) for row in csv.reader(io.StringIO(export.get_data(as_text=True))) for c in row}
+        assert {as_exported(r[3]) for r in records} <= cells
+        assert {as_exported(shown(r[1])) for r in records} <= cells
 
 
 def test_roster_import_cells_are_inert(app):

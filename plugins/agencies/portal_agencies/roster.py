@@ -23,6 +23,7 @@ import io
 from collections.abc import Mapping
 from datetime import date
 
+from portal.common.csv_export import formula_safe_writer
 from portal_agencies.rules import RuleError, evaluate_sro, parse_date, parse_role
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -136,9 +137,13 @@ def _columns(header: list[str]) -> dict[str, int]:
     return positions
 
 
-def report(input_text: str, as_of: date) -> tuple[str, bool]:
+def report(input_text: str, as_of: date, *, formula_safe: bool = False) -> tuple[str, bool]:
     """The roster with OUTPUT_COLUMNS appended, as CSV text, and whether any row had an
-    error (the command exits non-zero then). RosterError when the file has no usable header."""
+    error (the command exits non-zero then). RosterError when the file has no usable header.
+
+    formula_safe: every cell through the portal's formula-safe CSV writer, for downloads
+    from the web pages. Off by default, because `portal sro report` writes its input cells
+    back byte for byte and scripts depend on that output (tests/agencies/test_sro_report_golden.py)."""
     rows = _read(input_text)
     if not rows:
         raise RosterError(f"the file is empty; expected a header row with the columns {', '.join(REQUIRED_COLUMNS)}")
@@ -147,7 +152,7 @@ def report(input_text: str, as_of: date) -> tuple[str, bool]:
     kept = [index for index, name in enumerate(header) if _key(name) not in OUTPUT_COLUMNS]
 
     out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    writer = (formula_safe_writer if formula_safe else csv.writer)(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     writer.writerow([header[index] for index in kept] + list(OUTPUT_COLUMNS))
     had_error = False
     for line, cells in data:

@@ -189,7 +189,7 @@ def roster_import(agency_id: int):
         if len(raw) > 2 * 1024 * 1024:
             raise roster_report.RosterError("The roster is larger than 2 MB.")
         text = raw.decode("utf-8-sig")
-        output, had_error = roster_report.report(text, as_of)
+        output, had_error = roster_report.report(text, as_of, formula_safe=True)
     except UnicodeDecodeError:
         flash("The roster must be a CSV file saved as UTF-8 text.", "error")
         return redirect(url_for("agencies.dashboard", agency_id=agency.id), code=303)
@@ -212,7 +212,7 @@ def roster_import(agency_id: int):
 def roster_export(agency_id: int):
     agency = coordinated(agency_id)
     as_of = today()
-    output, _ = roster_report.report(agency_roster_csv(agency.id), as_of)
+    output, _ = roster_report.report(agency_roster_csv(agency.id), as_of, formula_safe=True)
     return Response(output, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="sro-roster-{as_of.isoformat()}.csv"'})
 
