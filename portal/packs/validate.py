@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import math
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
 
 from packaging.version import InvalidVersion, Version
 
 from portal.packs import active_content
 from portal.packs.loader import (_dotted, ACCREDITATION_STATUSES, KINDS, MANIFEST, MIN_PASS_MARK, QUESTION_TYPES,
                                  Accreditation, Choice, Download, InPerson, InPersonSession, Lesson, Pack,
-                                 Problem, Provider, Question, Resource, Video, _Checker, _read_yaml, check_markdown,
+                                 Problem, Provider, Question, Resource, Video, _Checker, _read_yaml, _scanner, check_markdown,
                                  content_type_of, version_problems)
+from portal.packs.media import caption_problems, content_problem, download_problem
 from portal.packs.model import Change
 from portal.packs.schema import Manifest, check_bank, check_manifest
 
 STATE_CODES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
     "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI".split())
+
+
+# Checks every download must pass: each takes (the file on disk, its path in the pack) and returns
+# why the file cannot be offered, or None. Add a check here to refuse another kind of file.
+DOWNLOAD_CHECKS: list[Callable[[Path, str], str | None]] = [active_content.active_content_problem,
+                                                             download_problem]
+
+
+def _outside(name: str) -> bool:
+    return name.startswith("/") or ".." in PurePosixPath(name).parts
 
 
 def build_pack(root: Path, portal_version: str, problems: list[Problem], max_file_bytes: int,
@@ -94,6 +107,8 @@ def _build(root: Path, portal_version: str, c: _Checker, data: dict, manifest: M
     resources = resources_from(c, data, source=title)
     if description:
         _markdown_in_yaml(root, c, ("description",), description, problems, public)
+    if kind == "course" and lessons and estimated_hours:
+        _check_hours(c, float(estimated_hours), sum(lesson.minutes for lesson in lessons), accreditation, warnings)
     if kind == "course" and not lessons:
         c.fail(("lessons",), "a course needs at least one lesson")
     if kind == "video-series" and not lessons:
@@ -116,6 +131,37 @@ def _build(root: Path, portal_version: str, c: _Checker, data: dict, manifest: M
     )
 
 
+def _check_hours(c: _Checker, hours: float, lesson_minutes: int, accreditation: list[Accreditation],
+                 warnings: list[Problem] | None) -> None:
+    """The honor code and certificates print `estimated_hours` and each state's credit hours, so
+    they must not claim less time than the lessons take, nor more credit than the course's time."""
+    def warn(path: tuple, message: str) -> None:
+        if warnings is not None:
+            warnings.append(Problem(MANIFEST, c.lines(*path), message, True, key=path))
+
+    if hours * 60 < lesson_minutes:
+        least = math.ceil(lesson_minutes / 60 * 10) / 10
+        c.fail(("estimated_hours",), f"estimated_hours is {hours:g} ({hours * 60:g} minutes) but the lessons' "
+                                     f"minutes add up to {lesson_minutes}; certificates and the honor code print "
+                                     f"this figure: raise it to at least {least:g} (the lessons plus the tests)")
+    elif hours * 60 > 2 * lesson_minutes + 60:
+        warn(("estimated_hours",), f"estimated_hours is {hours:g} but the lessons' minutes add up to only "
+                                   f"{lesson_minutes} ({lesson_minutes / 60:.1f} hours); check both figures")
+    for index, entry in enumerate(accreditation):
+        path = ("accreditation", index, "credit_hours")
+        if entry.credit_hours > hours:
+            c.fail(path, f"credit_hours {entry.credit_hours:g} ({entry.state}) is more than the course's "
+                         f"estimated_hours {hours:g}: a state awards credit for time spent; lower credit_hours or "
+                         "raise estimated_hours")
+        elif entry.credit_hours and entry.credit_hours < hours / 2:
+            warn(path, f"credit_hours {entry.credit_hours:g} ({entry.state}) is less than half the course's "
+                       f"estimated_hours {hours:g}; check the approval letter")
+
+
+def has_heading(markdown: str) -> bool:
+    return any(token.type == "heading_open" for token in _scanner.parse(markdown))
+
+
 def _markdown_in_yaml(root, c: _Checker, path: tuple, text: str, problems: list[Problem], public: set[str]) -> None:
     found: list[Problem] = []
     check_markdown(root, MANIFEST, text, found, public)
@@ -133,10 +179,10 @@ def _downloads(c: _Checker, data: dict) -> list[Download]:
         ident = c.ident(item, path, seen)
         title = c.text(item, "title", path, max_len=200)
         file = c.file(item, "file", path)
-        active = file and active_content.active_content_problem(c.root / file, file)
-        if active:
-            c.fail(path + ("file",), f"{_dotted(path + ('file',))}: {active}")
-        elif ident and title and file:
+        refused = [message for check in DOWNLOAD_CHECKS if file and (message := check(c.root / file, file))]
+        for message in refused:
+            c.fail(path + ("file",), f"{_dotted(path + ('file',))}: {message}")
+        if not refused and ident and title and file:
             downloads.append(Download(ident, title, file, (c.root / file).stat().st_size, content_type_of(file)))
     return downloads
 
@@ -160,10 +206,20 @@ def _video(c: _Checker, item: dict, path: tuple) -> Video | None:
         head = (c.root / captions).read_bytes()[:10].lstrip(b"\xef\xbb\xbf")
         if not captions.endswith(".vtt") or not head.startswith(b"WEBVTT"):
             c.fail(path + ("captions",), f"captions {captions} must be a WebVTT file starting with WEBVTT")
+            captions = None  # the cues of a file that is not WebVTT are not worth reading
     duration = c.number(video, "duration_seconds", path, required=False, integer=True)
+    if captions:
+        c.problems.extend(caption_problems(c.root / captions, captions, duration))
+    for key in ("file", "light", "poster"):
+        name = video.get(key)
+        if isinstance(name, str) and not _outside(name) and (c.root / name).is_file():
+            if message := content_problem(c.root / name, name, "image" if key == "poster" else "video"):
+                c.fail(path + (key,), message)
     renditions = []
     for index, entry in enumerate(video.get("renditions") or []):
         if isinstance(entry, dict) and (rendition := c.file(entry, "file", path + ("renditions", index))):
+            if message := content_problem(c.root / rendition, rendition, "video"):
+                c.fail(path + ("renditions", index, "file"), message)
             if isinstance(entry.get("height"), int) and entry["height"] > 0:
                 renditions.append((rendition, int(entry["height"])))
     return Video(file, url or None, captions, c.file(video, "transcript", path, required=False),
@@ -206,6 +262,10 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
     for lesson in lessons:
         if lesson.file and lesson.body:
             check_markdown(root, lesson.file, lesson.body, problems, public)
+            if not has_heading(lesson.body):
+                problems.append(Problem(lesson.file, 1, f"this lesson has no heading: start it with a line like "
+                                                        f"`# {lesson.title or 'Lesson title'}` (screen readers move "
+                                                        "by headings, and learners skim by them)"))
     return lessons
 
 

@@ -165,3 +165,101 @@ def test_assessment_and_lesson_settings_have_defaults_and_are_read(pack):
     assert (loaded.shuffle_questions, loaded.shuffle_choices) == (True, False)
     assert (loaded.post_cooldown_minutes, loaded.post_attempts_per_day) == (30, 2)
     assert loaded.lessons[1].min_minutes == 5
+
+
+# -- uncaught: media, captions, headings and hours ------------------------------------
+
+VIDEO_BLOCK_COMMENT = """    # video:                           # optional; every video file needs WebVTT captions
+    #   file: media/welcome.mp4        # or url: https://...
+    #   captions: media/welcome.vtt
+    #   transcript: media/welcome.txt
+    #   poster: media/welcome.jpg
+    #   light: media/welcome-light.mp4
+    #   duration_seconds: 90
+"""
+VIDEO_BLOCK = """    video:
+      file: media/welcome.mp4
+      captions: media/welcome.vtt
+      poster: media/welcome.jpg
+      light: media/welcome-light.mp4
+      duration_seconds: 90
+"""
+MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nWelcome to the course.\n"
+
+
+@pytest.fixture
+def video_pack(pack) -> PackFolder:
+    pack.replace(VIDEO_BLOCK_COMMENT, VIDEO_BLOCK)
+    for name, content in (("media/welcome.mp4", MP4), ("media/welcome-light.mp4", MP4),
+                          ("media/welcome.jpg", JPEG), ("media/welcome.vtt", VTT)):
+        pack.write(name, content)
+    assert check_pack(pack.root, PORTAL_VERSION) == []
+    return pack
+
+
+@pytest.mark.parametrize("key, name", [("file", "media/welcome.mp4"), ("light", "media/welcome-light.mp4")])
+def test_video_that_is_not_a_video_is_refused_by_content(video_pack, key, name):
+    video_pack.write(name, "These are my speaker notes, saved under the wrong name.\n")
+    expect_problem(video_pack.problems(), "pack.yaml", video_pack.line_of(f"{key}: {name}"),
+                   name, "not a format the portal recognises", "MP4")
+
+
+def test_video_that_is_really_a_picture_names_what_it_is(video_pack):
+    video_pack.write("media/welcome.mp4", JPEG)
+    expect_problem(video_pack.problems(), "pack.yaml", video_pack.line_of("file: media/welcome.mp4"),
+                   "image/jpeg")
+
+
+def test_poster_that_is_not_an_image(video_pack):
+    video_pack.write("media/welcome.jpg", MP4)
+    expect_problem(video_pack.problems(), "pack.yaml", video_pack.line_of("poster:"), "video/mp4", "JPEG")
+
+
+def test_pdf_download_that_is_not_a_pdf(pack):
+    pack.write("downloads/handout.pdf", "Not a PDF at all.\n")
+    pack.replace("file: downloads/handout.txt", "file: downloads/handout.pdf")
+    expect_problem(pack.problems(), "pack.yaml", pack.line_of("file: downloads/handout.pdf"),
+                   "application/pdf", "export it again")
+
+
+def test_captions_not_utf8_name_the_line_and_the_fix(video_pack):
+    video_pack.write("media/welcome.vtt", "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nCaf\xe9 con leche\n"
+                     .encode("cp1252"))
+    expect_problem(video_pack.problems(), "media/welcome.vtt", 4, "not UTF-8", "save the file as UTF-8")
+
+
+@pytest.mark.parametrize("cues, line, fragment", [
+    ("00:00:05.000 --> 00:00:01.000\nBackwards.\n", 3, "ends before it starts"),
+    ("00:00:01,000 --> 00:00:04,000\nCommas, as in SRT.\n", 3, "three digits after the dot"),
+    ("00:00:01.000 --> 00:00:04.000\n", 3, "has no text"),
+    ("00:02:00.000 --> 00:02:04.000\nAfter the end.\n", 3, "after the video ends"),
+    ("Just some words without a timing line.\n", 3, "needs a timing line"),
+    ("", 1, "no cues"),
+])
+def test_caption_cues_are_checked(video_pack, cues, line, fragment):
+    video_pack.write("media/welcome.vtt", "WEBVTT\n\n" + cues)
+    expect_problem(video_pack.problems(), "media/welcome.vtt", line, fragment)
+
+
+def test_lesson_without_a_heading(pack):
+    pack.write("lessons/02-key-ideas.md", "1. Write short paragraphs.\n2. Say why.\n")
+    expect_problem(pack.problems(), "lessons/02-key-ideas.md", 1, "no heading", "# Key ideas")
+
+
+def test_estimated_hours_below_the_lessons_minutes(pack):
+    pack.replace("estimated_hours: 1", "estimated_hours: 0.25")
+    expect_problem(pack.problems(), "pack.yaml", pack.line_of("estimated_hours"), "30", "at least 0.5",
+                   "certificates")
+
+
+def test_estimated_hours_far_above_the_lessons_warns(pack):
+    pack.replace("estimated_hours: 1", "estimated_hours: 8")
+    assert pack.problems() == []
+    expect_problem(warnings_of(pack), "pack.yaml", pack.line_of("estimated_hours"), "only 30")
+
+
+def test_credit_hours_above_the_course_hours(pack):
+    pack.replace(ACCREDITATION_COMMENT, accreditation(hours="3"))
+    expect_problem(pack.problems(), "pack.yaml", pack.line_of("credit_hours"), "more than", "estimated_hours 1")

@@ -50,7 +50,7 @@ ACCREDITATION = """accreditation:
     body: Ohio Peace Officer Training Commission
     status: pending
     number: "OH-17"
-    credit_hours: 1.5
+    credit_hours: 0.75
 """
 VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nWelcome to the course.\n"
 
