@@ -244,7 +244,11 @@ def request_email_change(db: Session, hasher: Hasher, mailer: Mailer, now: datet
     db.commit()
 
 
-def confirm_email_change(db: Session, mailer: Mailer, now: datetime, token: str) -> User:
+def confirm_email_change(db: Session, mailer: Mailer, now: datetime, token: str,
+                         keep_session_token: str | None = None) -> User:
+    """Move the account to the confirmed address. Every link mailed to the old address dies
+    with it (a reset link in an old mailbox must not take the account back), and every other
+    session ends; `keep_session_token` is the confirming browser's own, if it is signed in."""
     row = _spend_token(db, token, PURPOSE_CHANGE_EMAIL, now)
     user = db.get(User, row.user_id)
     if find_user_by_email(db, row.email) is not None:
@@ -254,6 +258,9 @@ def confirm_email_change(db: Session, mailer: Mailer, now: datetime, token: str)
     user.email = row.email
     user.email_verified_at = now
     db.add(user)
+    for purpose in (PURPOSE_RESET, PURPOSE_VERIFY, PURPOSE_CHANGE_EMAIL):
+        _retire_tokens(db, user.id, purpose, now)
+    end_all_login_sessions(db, user.id, now, keep_token=keep_session_token)
     mailer.queue(db, old_email, "mail/email_changed_notice.txt", now, name=user.name,
                  old_email=old_email, new_email=row.email, when=now.strftime("%B %d, %Y at %H:%M UTC"))
     try:

@@ -210,7 +210,8 @@ def confirm_email_change(token: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            accounts.confirm_email_change(db(), services().mailer, now(), token)
+            accounts.confirm_email_change(db(), services().mailer, now(), token,
+                                          current_user.token if current_user.is_authenticated else None)
         except accounts.AccountError as error:
             return render("accounts/link_invalid.html", status=409, message=error.message)
         flash("Your new email address is confirmed. Log in with it from now on.", "success")
