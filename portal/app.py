@@ -72,8 +72,25 @@ def configure_plugins(app: Flask) -> None:
     app.extensions["plugin_report"] = report
     app.extensions["packs"] = load_registry(
         pm, __version__, invalid=config["PORTAL_INVALID_PACKS"], disabled_ids=config["PORTAL_DISABLED_PACKS"],
-        max_file_bytes=config["PACK_MAX_FILE_MB"] * 1024 * 1024)
+        max_file_bytes=config["PACK_MAX_FILE_MB"] * 1024 * 1024, learners=_pack_learners(config))
     configure_resource_library(app)
+
+
+def _pack_learners(config):
+    """Counts a pack's learners per version, asked only when two packs claim one id (before the
+    database service exists, so on a short-lived connection of its own)."""
+    def count(pack_id: str) -> dict[str, int]:
+        from portal.common.db import Database
+        from portal.packs.registry import learner_counts
+
+        database = config.get("DATABASE") or Database(config["DATABASE_URL"])
+        try:
+            return learner_counts(database, pack_id)
+        finally:
+            if database is not config.get("DATABASE"):
+                database.dispose()
+
+    return count
 
 
 def configure_resource_library(app: Flask) -> None:

@@ -8,6 +8,7 @@ on the administrators' packs page while the other packs serve.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -56,7 +57,10 @@ def _pack_dirs(pm: pluggy.PluginManager) -> list[tuple[str, Path]]:
 
 
 def load_registry(pm: pluggy.PluginManager, portal_version: str, *, invalid: str = "fail",
-                  disabled_ids: frozenset[str] = frozenset(), max_file_bytes: int | None = None) -> PackRegistry:
+                  disabled_ids: frozenset[str] = frozenset(), max_file_bytes: int | None = None,
+                  learners: Callable[[str], dict[str, int]] | None = None) -> PackRegistry:
+    """Every installed pack, by id. `learners(pack_id)` counts enrollments per pack version; when two
+    distributions claim one id, the one whose version has learners keeps serving (see `_keeper`)."""
     registry = PackRegistry()
     kwargs = {"max_file_bytes": max_file_bytes} if max_file_bytes else {}
 
@@ -80,12 +84,75 @@ def load_registry(pm: pluggy.PluginManager, portal_version: str, *, invalid: str
             registry.disabled.append(DisabledPack(pack.id, source, str(path), "disabled by PORTAL_DISABLED_PACKS"))
             continue
         if pack.id in registry.packs:
-            refuse(source, path, f"has the id {pack.id!r}, already used by the pack from "
-                                 f"{registry.sources[pack.id]}", name=pack.id)
-            continue
+            serving, serving_source = registry.packs[pack.id], registry.sources[pack.id]
+            counts = learners(pack.id) if learners else {}
+            keeper = _keeper(pack, serving, counts)
+            loser, loser_source, keeper_source = ((serving, serving_source, source) if keeper is pack
+                                                  else (pack, source, serving_source))
+            reason = _duplicate_reason(loser, loser_source, keeper, keeper_source, counts)
+            if invalid != "disable":
+                raise PluginError(f"content pack {pack.id} from {source} ({path / MANIFEST}): {reason}")
+            log.error("disabled content pack %s from %s: %s", pack.id, loser_source, reason)
+            registry.disabled.append(DisabledPack(loser.id, loser_source, str(loser.root), reason))
+            if keeper is not pack:
+                continue
         registry.packs[pack.id] = pack
         registry.sources[pack.id] = source
     return registry
+
+
+def _keeper(newcomer: Pack, serving: Pack, counts: dict[str, int]) -> Pack:
+    """Of two packs with one id, the one that keeps serving: the one with more learners on its
+    version; when that does not tell them apart, the one installed first (its manifest's inode
+    changed first: a copy or a later install is newer, whatever modification time it kept)."""
+    mine, theirs = counts.get(newcomer.version, 0), counts.get(serving.version, 0)
+    if mine != theirs:
+        return newcomer if mine > theirs else serving
+    try:
+        return newcomer if (newcomer.root / MANIFEST).stat().st_ctime_ns < (serving.root / MANIFEST).stat().st_ctime_ns \
+            else serving
+    except OSError:
+        return serving
+
+
+def _learners_phrase(pack: Pack, counts: dict[str, int]) -> str:
+    count = counts.get(pack.version, 0)
+    return f"{count} learner{'' if count == 1 else 's'} on version {pack.version}"
+
+
+def _duplicate_reason(loser: Pack, loser_source: str, keeper: Pack, keeper_source: str,
+                      counts: dict[str, int]) -> str:
+    return (f"two distributions use the id {loser.id!r}: {distribution_of(keeper_source)} at {keeper.root} "
+            f"({_learners_phrase(keeper, counts)}) keeps serving it, and {distribution_of(loser_source)} at "
+            f"{loser.root} ({_learners_phrase(loser, counts)}) is set aside. Give one of them another id, "
+            "or uninstall one")
+
+
+def distribution_of(source: str) -> str:
+    """The installed distribution (name and version) behind a pack plugin, for messages."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="portal.content_packs.v1"):
+        if ep.name == source and ep.dist is not None:
+            return f"the distribution {ep.dist.metadata['Name']} {ep.dist.version} (plugin {source})"
+    return f"the plugin {source}"
+
+
+def learner_counts(database, pack_id: str) -> dict[str, int]:
+    """Enrollments per version of `pack_id`; empty when the database cannot say (not yet upgraded)."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from portal.learning.models import Enrollment
+
+    try:
+        with database.session() as session:
+            rows = session.exec(select(Enrollment.pack_version, func.count()).where(Enrollment.pack_id == pack_id)
+                                .group_by(Enrollment.pack_version)).all()
+        return {version: count for version, count in rows}
+    except Exception as error:  # noqa: BLE001 - no tables yet: nobody has learners
+        log.warning("could not count learners of %s: %s", pack_id, error)
+        return {}
 
 
 def _declared_id(path: Path) -> str | None:

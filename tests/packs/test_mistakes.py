@@ -263,3 +263,53 @@ def test_estimated_hours_far_above_the_lessons_warns(pack):
 def test_credit_hours_above_the_course_hours(pack):
     pack.replace(ACCREDITATION_COMMENT, accreditation(hours="3"))
     expect_problem(pack.problems(), "pack.yaml", pack.line_of("credit_hours"), "more than", "estimated_hours 1")
+
+
+# -- duplicate ids: the pack with learners keeps serving ------------------------------
+
+def _enroll(app, pack_id: str, version: str) -> None:
+    from datetime import UTC, datetime
+
+    from portal.learning.models import Enrollment
+    from tests.helpers import make_user
+
+    user = make_user(app, email=f"{version}@example.gov")
+    with app.extensions["portal"].database.write_transaction() as session:
+        session.add(Enrollment(user_id=user.id, pack_id=pack_id, pack_version=version, session_year=2026,
+                               enrolled_at=datetime(2026, 6, 1, tzinfo=UTC)))
+
+
+def test_duplicate_id_the_pack_with_learners_keeps_serving(make_app, tmp_path):
+    # The test copy is made first and its plugin name sorts first: neither may decide.
+    copy = new_starter(tmp_path / "copy", "twin-course", "Twin Course (test copy)")
+    copy.replace("version: 1.0.0", "version: 1.0.1")
+    pyproject = copy.root.parent.parent / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "1.0.0"', 'version = "1.0.1"'))
+    original = new_starter(tmp_path / "original", "twin-course", "Twin Course")
+    plugins = [PackDirs("aa_test_copy", copy.root), PackDirs("zz_original", original.root)]
+    first = make_app(EXTRA_PLUGINS=plugins[1:])
+    _enroll(first, "twin-course", "1.0.0")
+
+    app = make_app(EXTRA_PLUGINS=plugins, PORTAL_INVALID_PACKS="disable")
+    registry = app.extensions["packs"]
+    assert registry.get("twin-course").root == original.root
+    assert registry.sources["twin-course"] == "zz_original"
+    [aside] = registry.disabled
+    assert aside.source == "aa_test_copy" and aside.path == str(copy.root)
+    assert "zz_original" in aside.reason and "aa_test_copy" in aside.reason
+    assert "1 learner on version 1.0.0" in aside.reason
+    page = app.test_client().get("/courses/twin-course")
+    assert page.status_code == 200 and "test copy" not in page.get_data(as_text=True)
+
+
+def test_duplicate_id_with_no_learners_keeps_the_one_installed_first(make_app, tmp_path):
+    original = new_starter(tmp_path / "original", "twin-course", "Twin Course")
+    copy = tmp_path / "copy" / "pack"
+    import shutil
+
+    shutil.copytree(original.root, copy)  # copy2 keeps modification times; the copy is still newer
+    app = make_app(EXTRA_PLUGINS=[PackDirs("aa_test_copy", copy), PackDirs("zz_original", original.root)],
+                   PORTAL_INVALID_PACKS="disable")
+    registry = app.extensions["packs"]
+    assert registry.sources["twin-course"] == "zz_original"
+    assert [d.source for d in registry.disabled] == ["aa_test_copy"]
