@@ -25,6 +25,13 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $@; \
 	else echo "npm not found: accessibility audits will be skipped (CI installs npm)"; fi
 
+# ADL's cmi5 LMS Test Suite (tests/cmi5, tests only): copied from CMI5_LTS_SRC and built once.
+CMI5_LTS_SRC ?= ../shared/cmi5/lts
+LTS := tests/cmi5/build/lts/pkg/dist/.built
+$(LTS): tests/cmi5/build_lts.sh $(wildcard $(CMI5_LTS_SRC)/package-lock.json)
+	@if [ -d "$(CMI5_LTS_SRC)" ] && command -v npm >/dev/null; then tests/cmi5/build_lts.sh "$(CMI5_LTS_SRC)"; \
+	else echo "cmi5 LMS Test Suite or npm not found: tests/cmi5 will be skipped (in CI it fails)"; fi
+
 install: $(VENV)/.installed
 
 migrate: install
@@ -33,7 +40,7 @@ migrate: install
 run: migrate
 	$(BIN)/portal serve --port $(PORT)
 
-test: install $(AXE)
+test: install $(AXE) $(LTS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -9,10 +9,13 @@ from portal.learning.models import Attempt, AttemptItem, Attestation, Enrollment
 from portal.mail.models import OutboxMessage
 from portal.reports.models import ProviderStaff
 from portal.rollcall.models import RollCallAttendee, RollCallShowing
+from portal.standards.models import (StdPackage, StdRegistration, StdRegistrationAu, StdSession, XapiDocument,
+                                     XapiStatement)
 from portal.support.models import AuditEntry, ContactRequest
 
 metadata = SQLModel.metadata
 
 __all__ = ["Attempt", "AttemptItem", "ItemStat", "Attestation", "Certificate", "Enrollment", "LessonProgress",
            "AccountToken", "AuditEntry", "ContactRequest", "LoginSession", "OutboxMessage",
-           "ProviderStaff", "RollCallAttendee", "RollCallShowing", "StoredFile", "User", "UserRole", "metadata"]
+           "ProviderStaff", "RollCallAttendee", "RollCallShowing", "StoredFile", "User", "UserRole", "metadata",
+           "StdPackage", "StdRegistration", "StdRegistrationAu", "StdSession", "XapiDocument", "XapiStatement"]

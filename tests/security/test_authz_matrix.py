@@ -141,6 +141,23 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("reports.items_csv", "GET"): COURSE_REPORT_READERS,
     ("reports.providers", "GET"): ADMIN_ONLY,
     ("reports.providers", "POST"): ADMIN_ONLY,
+    # cmi5 packages: provider staff and administrators; the world has no package, so a package's
+    # pages answer as missing to those allowed in (tests/standards covers real packages); the
+    # upload form posted without a file is refused with a 400
+    ("standards.upload", "GET"): REPORT_READERS,
+    ("standards.upload", "POST"): row("forbidden", provider="bad", other_provider="bad", admin="bad"),
+    **{(f"standards.{name}", method): row("forbidden", provider="missing", other_provider="missing",
+                                          admin="missing")
+       for name, method in (("package", "GET"), ("launch", "POST"), ("publish", "POST"), ("delete", "POST"),
+                            ("waive", "POST"), ("abandon", "POST"))},
+    # the content origin's routes do not exist on the portal's origin, for anyone
+    **{(f"std_content.{name}", method): row("missing", anonymous="missing")
+       for name, methods in (("package_file", "GET"), ("fetch", "POST"), ("preflight", ""), ("about", "GET"),
+                             ("statements", "GET PUT POST"), ("state", "GET PUT POST DELETE"),
+                             ("agent_profile", "GET PUT POST DELETE"),
+                             ("activity_profile", "GET PUT POST DELETE"), ("activities", "GET"),
+                             ("agents", "GET"))
+       for method in methods.split()},
     # agencies: membership pages for everyone signed in; agency A's records for its coordinator only
     ("agencies.home", "GET"): SIGNED_IN,
     ("agencies.create", "POST"): ADMIN_ONLY,
@@ -184,7 +201,8 @@ def url_values(world, endpoint: str) -> dict:
               "versioned": ids["asset"], "showing_id": ids["showing_a"], "agency_id": ids["agency_a"],
               "award_id": ids["award_a"], "sro_id": ids["sro_a"], "expense_id": ids["expense_a"],
               "invite_id": ids["invite_a"], "member_id": ids["member_a"], "user_id": ids["user_subject"],
-              "action": "grant"}
+              "action": "grant", "uid": "00000000-0000-4000-8000-000000000000", "content_key": "none",
+              "path": "index.html", "fetch_key": "none", "resource": "statements"}
     values["token"] = {"accounts.verify": TOKENS["verify"], "accounts.reset_password": TOKENS["reset"],
                        "accounts.confirm_email_change": TOKENS["change_email"],
                        "agencies.join": ids["invite_token_a"]}.get(endpoint, "")

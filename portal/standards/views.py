@@ -1,0 +1,228 @@
+"""Provider pages for cmi5 packages: upload, draft, preview as a learner, publish, delete;
+waiving an AU and abandoning a session for a registration the provider can see."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlmodel import select
+
+from portal.common.web import db, now, render, services, writing
+from portal.reports.models import ProviderStaff
+from portal.standards import cmi5
+from portal.standards.archive import Limits
+from portal.standards.content_views import ids_for
+from portal.standards.importer import (PackageRefused, Upload, delete_package, import_package, packages_for,
+                                       structure_of)
+from portal.standards.models import StdPackage, StdRegistration, StdRegistrationAu, StdSession
+
+bp = Blueprint("standards", __name__, url_prefix="/providers/packages", template_folder="templates")
+
+
+class ButtonForm(FlaskForm):
+    pass
+
+
+def provider_names() -> set[str] | None:
+    """The providers the signed-in user works for; None for an administrator (every provider)."""
+    if current_user.has_role("admin"):
+        return None
+    names = set(db().exec(select(ProviderStaff.provider_name).where(
+        ProviderStaff.user_id == current_user.user.id)).all())
+    if not names:
+        abort(403)
+    return names
+
+
+def upload_choices(names: set[str] | None) -> list[str]:
+    if names is not None:
+        return sorted(names)
+    known = set(db().exec(select(ProviderStaff.provider_name)).all())
+    known |= {p.provider.name for p in current_app.extensions["packs"].all()}
+    return sorted(known)
+
+
+def package_or_404(uid: str) -> StdPackage:
+    """A package the user may see; someone else's answers as a missing one."""
+    package = db().exec(select(StdPackage).where(StdPackage.uid == uid)).first()
+    names = provider_names()
+    if package is None or (names is not None and package.provider_name not in names):
+        abort(404)
+    return package
+
+
+def limits() -> Limits:
+    config = current_app.config
+    return Limits(max_file_bytes=config["PACK_MAX_FILE_MB"] * 1024 * 1024,
+                  max_total_bytes=config["STD_MAX_PACKAGE_MB"] * 1024 * 1024)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def upload():
+    names = provider_names()
+    choices = upload_choices(names)
+    form = ButtonForm()
+    refusal = None
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        provider = request.form.get("provider", "")
+        file = request.files.get("package")
+        if provider not in choices:
+            refusal, status = PackageRefused("", "Choose the provider organization the package belongs to."), 400
+        elif file is None or not file.filename:
+            refusal, status = PackageRefused("", "Choose a package file to upload."), 400
+        else:
+            upload_ = Upload(file.read(), file.mimetype or "", file.filename)
+            try:
+                with writing() as session:
+                    package = import_package(session, services().storage, upload_, limits(), provider,
+                                             current_user.user.id, now())
+                    uid = package.uid
+                    session.commit()
+            except PackageRefused as error:
+                refusal, status = error, 400
+            else:
+                flash("The package was imported as a draft. Preview it, then publish it.")
+                return redirect(url_for("standards.package", uid=uid), 303)
+    elif request.method == "POST":
+        abort(400)
+    return render("standards/index.html", status=status, form=form, packages=packages_for(db(), names),
+                  choices=choices, refusal=refusal)
+
+
+@bp.get("/<uid>")
+@login_required
+def package(uid: str):
+    package = package_or_404(uid)
+    registration = db().exec(select(StdRegistration).where(StdRegistration.package_id == package.id,
+                                                           StdRegistration.user_id == current_user.user.id)).first()
+    rows = {}
+    sessions = []
+    if registration is not None:
+        rows = {r.au_index: r for r in db().exec(select(StdRegistrationAu).where(
+            StdRegistrationAu.registration_id == registration.id)).all()}
+        sessions = db().exec(select(StdSession).where(StdSession.registration_id == registration.id)
+                             .order_by(StdSession.id.desc()).limit(20)).all()
+    return render("standards/package.html", package=package, structure=structure_of(package), form=ButtonForm(),
+                  registration=registration, rows=rows, sessions=sessions, modes=cmi5.LAUNCH_MODES,
+                  reasons=cmi5.WAIVE_REASONS)
+
+
+def _au_index(package: StdPackage) -> int:
+    value = request.form.get("au", "")
+    count = len(structure_of(package)["aus"])
+    if not value.isdigit() or int(value) >= count:
+        abort(400)
+    return int(value)
+
+
+@bp.post("/<uid>/launch")
+@login_required
+def launch(uid: str):
+    """Preview an AU as a learner: the staff member's own registration, in the chosen mode."""
+    package = package_or_404(uid)
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    index = _au_index(package)
+    mode = request.form.get("mode", "Normal")
+    if mode not in cmi5.LAUNCH_MODES:
+        abort(400)
+    moment = now()
+    with writing() as session:
+        fresh = session.get(StdPackage, package.id)
+        ids = ids_for(fresh)
+        registration = cmi5.registration_for(session, fresh, current_user.user.id,
+                                             current_app.config["PORTAL_BASE_URL"], moment, ids)
+        started = cmi5.launch(session, fresh, registration, index, mode, moment, ids,
+                              current_app.config["CONTENT_BASE_URL"],
+                              current_app.config["PORTAL_BASE_URL"] + url_for("standards.package", uid=uid))
+        code, url, method = started.session.code, started.url, started.launch_method
+        registration_code = registration.code
+        session.commit()
+    au = structure_of(package)["aus"][index]
+    response = render("standards/play.html", package=package, au=au, launch_url=url, launch_method=method,
+                      session_code=code, registration_code=registration_code)
+    content = current_app.config["CONTENT_BASE_URL"]
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"frame-src {content}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+    return response
+
+
+@bp.post("/<uid>/publish")
+@login_required
+def publish(uid: str):
+    package = package_or_404(uid)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    with writing() as session:
+        row = session.get(StdPackage, package.id)
+        if row.status != "published":
+            row.status, row.published_at = "published", now()
+            session.add(row)
+            session.commit()
+    flash("The package is published.")
+    return redirect(url_for("standards.package", uid=uid), 303)
+
+
+@bp.post("/<uid>/delete")
+@login_required
+def delete(uid: str):
+    package = package_or_404(uid)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    with writing() as session:
+        delete_package(session, session.get(StdPackage, package.id))
+        session.commit()
+    flash("The package was deleted.")
+    return redirect(url_for("standards.upload"), 303)
+
+
+def _registration(package: StdPackage, session) -> StdRegistration:
+    code = request.form.get("registration", "")
+    registration = session.exec(select(StdRegistration).where(StdRegistration.code == code,
+                                                              StdRegistration.package_id == package.id)).first()
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@bp.post("/<uid>/waive")
+@login_required
+def waive(uid: str):
+    package = package_or_404(uid)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    index = _au_index(package)
+    reason = request.form.get("reason", "")
+    with writing() as session:
+        registration = _registration(package, session)
+        fresh = session.get(StdPackage, package.id)
+        try:
+            cmi5.waive(session, fresh, registration, index, reason, now(), ids_for(fresh))
+        except ValueError as error:
+            flash(str(error).capitalize() + ".")
+            return redirect(url_for("standards.package", uid=uid), 303)
+        session.commit()
+    flash("The AU was waived.")
+    return redirect(url_for("standards.package", uid=uid), 303)
+
+
+@bp.post("/<uid>/abandon")
+@login_required
+def abandon(uid: str):
+    package = package_or_404(uid)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    with writing() as session:
+        row = session.exec(select(StdSession).where(StdSession.code == request.form.get("session", ""))).first()
+        registration = session.get(StdRegistration, row.registration_id) if row else None
+        if row is None or registration.package_id != package.id:
+            abort(404)
+        cmi5.abandon(session, row, now(), ids_for(session.get(StdPackage, package.id)))
+        session.commit()
+    flash("The session was abandoned.")
+    return redirect(url_for("standards.package", uid=uid), 303)
