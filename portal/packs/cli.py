@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from portal.packs.distfile import is_distribution
 from portal.packs.loader import ID_PATTERN, MANIFEST, check_pack, validate_pack
 
 
@@ -33,35 +34,107 @@ def packs_group() -> None:
 
 
 @packs_group.command("validate")
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--max-file-mb", default=25, show_default=True, help="Size budget for one file.")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--max-file-mb", default=25, show_default=True, help="Size budget for one file (PACK_MAX_FILE_MB).")
 def validate(path: Path, max_file_mb: int) -> None:
-    """Check the pack at PATH (its folder, or the distribution holding it) and list every problem."""
+    """Check the pack at PATH (its folder, the distribution holding it, or a built wheel or sdist)
+    and list every problem, then every warning."""
+    if path.is_file():
+        if not is_distribution(path):
+            click.echo(f"{path}: not a pack folder, wheel (.whl) or sdist (.tar.gz)", err=True)
+            sys.exit(1)
+        sys.exit(1 if _validate_distribution(path, max_file_mb * 1024 * 1024) else 0)
     pack_dirs = _find_pack_dirs(path)
     if not pack_dirs:
         click.echo(f"{path}: no {MANIFEST} found here or below", err=True)
         sys.exit(1)
     failed = False
     for pack_dir in pack_dirs:
-        found = check_pack(pack_dir, _portal_version(), max_file_bytes=max_file_mb * 1024 * 1024)
-        problems = [p for p in found if not p.warning]
-        shown = os.path.relpath(pack_dir)
-        if problems:
-            failed = True
-            click.echo(f"{shown}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
-        for problem in found:
-            click.echo(f"  {os.path.join(shown, str(problem))}", err=True)
-        if not problems:
-            from portal.packs.loader import load_pack
-
-            pack = load_pack(pack_dir, _portal_version(), max_file_bytes=max_file_mb * 1024 * 1024)
-            def count(n: int, word: str) -> str:
-                return f"{n} {word}{'' if n == 1 else 's'}"
-
-            click.echo(f"{shown}: OK — {pack.id} {pack.version} ({pack.kind}, "
-                       f"{count(len(pack.lessons), 'episode' if pack.kind == 'video-series' else 'lesson')}, "
-                       f"{count(len(pack.questions), 'question')}, {count(len(pack.downloads), 'download')})")
+        failed |= _report(pack_dir, os.path.relpath(pack_dir), max_file_mb * 1024 * 1024) is None
     sys.exit(1 if failed else 0)
+
+
+def _report(pack_dir: Path, shown: str, max_file_bytes: int):
+    """Print the problems and warnings of one pack folder; return the pack, or None when it is invalid."""
+    from portal.packs.loader import load_pack
+
+    found = check_pack(pack_dir, _portal_version(), max_file_bytes=max_file_bytes)
+    problems = [p for p in found if not p.warning]
+    if problems:
+        click.echo(f"{shown}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
+    for problem in found:
+        click.echo(f"  {os.path.join(shown, str(problem))}", err=True)
+    if problems:
+        return None
+    pack = load_pack(pack_dir, _portal_version(), max_file_bytes=max_file_bytes)
+
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    click.echo(f"{shown}: OK — {pack.id} {pack.version} ({pack.kind}, "
+               f"{count(len(pack.lessons), 'episode' if pack.kind == 'video-series' else 'lesson')}, "
+               f"{count(len(pack.questions), 'question')}, {count(len(pack.downloads), 'download')})")
+    return pack
+
+
+def _validate_distribution(path: Path, max_file_bytes: int) -> bool:
+    """Unpack a wheel or sdist and check it as installed; True when something is wrong."""
+    import tempfile
+
+    from portal.packs.distfile import DistributionUnreadable, unpack, wheel_problems
+
+    with tempfile.TemporaryDirectory(prefix="portal-pack-") as temp:
+        unpacked = Path(temp)
+        try:
+            unpack(path, unpacked)
+        except DistributionUnreadable as error:
+            click.echo(f"{path}: cannot be opened as a wheel or sdist: {error}", err=True)
+            return True
+        pack_dirs = _find_pack_dirs(unpacked)
+        if not pack_dirs:
+            click.echo(f"{path}: holds no {MANIFEST}: is `pack/**/*` listed under [tool.setuptools.package-data]?",
+                       err=True)
+            return True
+        failed, versions = False, {}
+        for pack_dir in pack_dirs:
+            inside = pack_dir.relative_to(unpacked).as_posix()
+            pack = _report(pack_dir, f"{path.name}!/{inside}", max_file_bytes)
+            failed |= pack is None
+            if pack is not None:
+                versions[inside] = pack.version
+        if path.name.endswith(".whl"):
+            for problem in wheel_problems(unpacked, versions):
+                failed = True
+                click.echo(f"  {path.name}!/{problem}", err=True)
+        if failed:
+            click.echo(f"{path.name}: a file the manifest names but the wheel lacks was left out of the package "
+                       "data; check [tool.setuptools.package-data] in pyproject.toml", err=True)
+        return failed
+
+
+@packs_group.command("build")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--outdir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the wheel (default: PATH/dist).")
+@click.option("--max-file-mb", default=25, show_default=True, help="Size budget for one file (PACK_MAX_FILE_MB).")
+def build(path: Path, outdir: Path | None, max_file_mb: int) -> None:
+    """Validate the pack distribution at PATH, build the wheel an operator installs, and check the wheel."""
+    from portal.packs.distfile import build_wheel
+
+    if not (path / "pyproject.toml").is_file():
+        click.echo(f"{path}: no pyproject.toml; give the distribution's folder (the one `packs new` made)", err=True)
+        sys.exit(1)
+    pack_dirs = _find_pack_dirs(path)
+    if not pack_dirs or any(_report(d, os.path.relpath(d), max_file_mb * 1024 * 1024) is None for d in pack_dirs):
+        click.echo("Not built: fix the problems above first.", err=True)
+        sys.exit(1)
+    wheel, output = build_wheel(path, outdir or path / "dist")
+    if wheel is None:
+        click.echo(f"pip could not build the wheel:\n{output}", err=True)
+        sys.exit(1)
+    if _validate_distribution(wheel, max_file_mb * 1024 * 1024):
+        sys.exit(1)
+    click.echo(f"Built {os.path.relpath(wheel)}. Install it with: pip install {os.path.relpath(wheel)}")
 
 
 @packs_group.command("list")
