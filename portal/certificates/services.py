@@ -5,6 +5,7 @@ WeasyPrint is imported only when a PDF is rendered, so no other request pays for
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from datetime import date, datetime
@@ -22,18 +23,38 @@ from portal.learning.services import LearningError, attestation_of
 from portal.learning.sessions import local_date
 from portal.packs.model import Pack
 
-# No 0/O or 1/I: numbers are read aloud over the phone and typed from paper.
+# Numbers are read aloud over the phone and typed from paper. New ones are 16 symbols of
+# Crockford's base32 (80 bits: guessing one is hopeless even without the /verify rate limit),
+# in groups of four. Its alphabet has no I, L, O or U, and reads a typed O as 0 and I or L as 1.
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+NUMBER_SYMBOLS = 16
+# Numbers issued before: 8 symbols (40 bits) of this alphabet, PSTP-YYYY-XXXX-XXXX. They keep verifying.
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+OLD_NUMBER_SYMBOLS = 8
 PREFIX = "PSTP"
+_TYPED = re.compile(rf"{PREFIX}(\d{{4}})([0-9A-Z]+)")
 
 
 def new_certificate_number(year: int) -> str:
-    body = "".join(secrets.choice(ALPHABET) for _ in range(8))
-    return f"{PREFIX}-{year}-{body[:4]}-{body[4:]}"
+    body = "".join(secrets.choice(CROCKFORD) for _ in range(NUMBER_SYMBOLS))
+    return f"{PREFIX}-{year}-" + "-".join(body[i:i + 4] for i in range(0, NUMBER_SYMBOLS, 4))
 
 
 def normalise_number(text: str) -> str:
-    return "".join(ch for ch in (text or "").upper() if ch.isalnum() or ch == "-")[:32]
+    """A number as typed or read aloud, in its printed form: any case, spaces or dashes or
+    none between groups. Crockford's aliases apply to new numbers only (old ones may hold L)."""
+    cleaned = "".join(ch for ch in (text or "").upper()[:64] if ch.isascii() and (ch.isalnum() or ch in " -\t"))
+    squashed = "".join(ch for ch in cleaned if ch.isalnum())
+    match = _TYPED.fullmatch(squashed)
+    if match is None:
+        return "-".join(cleaned.replace("\t", " ").replace("-", " ").split())[:32]
+    year, body = match.groups()
+    if len(body) == NUMBER_SYMBOLS:
+        body = body.translate(_CROCKFORD_ALIASES)
+    elif len(body) != OLD_NUMBER_SYMBOLS:
+        return "-".join(cleaned.replace("\t", " ").replace("-", " ").split())[:32]
+    return f"{PREFIX}-{year}-" + "-".join(body[i:i + 4] for i in range(0, len(body), 4))
 
 
 def accreditation_lines(pack: Pack, completed_on: date) -> str:

@@ -7,12 +7,18 @@ from flask_login import current_user, login_required
 
 from portal.certificates import services as certificates
 from portal.certificates.models import Certificate
+from portal.common.security import limiter
 from portal.common.web import db, now, render, services, writing
 from portal.learning import services as learning
 from portal.learning.models import Enrollment
 from portal.learning.web import course_or_404, portal_tz, refuse
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
+
+# Per client address, shared by the form and the address: enough for an employer checking a
+# stack of certificates, far too few to guess at (numbers carry 80 bits besides).
+VERIFY_LIMIT = "20 per minute; 300 per hour"
+_verify_limit = limiter.shared_limit(VERIFY_LIMIT, scope="certificate-verify")
 
 
 def _verify_url(certificate: Certificate) -> str:
@@ -88,6 +94,7 @@ def pdf(number: str):
 
 
 @bp.get("/verify")
+@_verify_limit
 def verify_form():
     number = request.args.get("number", "")
     if number:
@@ -98,6 +105,7 @@ def verify_form():
 
 
 @bp.get("/verify/<number>")
+@_verify_limit
 def verify(number: str):
     certificate = certificates.find_by_number(db(), number)
     status = 200 if certificate else 404

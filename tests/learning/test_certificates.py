@@ -24,7 +24,8 @@ from tests.learning.journey import (COURSE, complete_all_lessons, enroll, enroll
                                     reach_certificate, take_test_scoring)
 
 NY = ZoneInfo("America/New_York")
-NUMBER = re.compile(r"^PSTP-(\d{4})-([23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{4})-([23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{4})$")
+# 16 symbols of Crockford's base32 (80 bits) in four groups; tests/security/test_certificate_numbers.py
+NUMBER = re.compile(r"^PSTP-(\d{4})-([0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})-([0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})$")
 AGENCY = "Maricopa County Sheriff's Office"
 THREADS = 50
 
