@@ -51,7 +51,11 @@ def course(pack_id: str):
         if progress is None and not earlier and statuses:
             progress = statuses[0]  # the latest expired enrollment: the page says it ended
     today = local_date(now(), tz)
+    # A learner part-way through on an older version is told what the new version changed.
+    changes = (pack.changes_since(progress.enrollment.pack_version) if progress and not progress.enrollment.passed_at
+               and progress.enrollment.session_year == year else ())
     return render("catalog/course.html", pack=pack, description=render_description(pack), progress=progress,
+                  changes=changes,
                   earlier=earlier, session=session_label(year), year=year, files=files_base(pack),
                   size=catalog.media_size(pack), human_size=catalog.human_size, form=StartForm(),
                   approval=lambda entry: catalog.approval_status(entry, today))

@@ -107,6 +107,8 @@ def _build(root: Path, portal_version: str, c: _Checker, data: dict, manifest: M
     resources = resources_from(c, data, source=title)
     if description:
         _markdown_in_yaml(root, c, ("description",), description, problems, public)
+    if manifest is not None and version:
+        _check_changelog(c, version, manifest)
     if kind == "course" and lessons and estimated_hours:
         _check_hours(c, float(estimated_hours), sum(lesson.minutes for lesson in lessons), accreditation, warnings)
     if kind == "course" and not lessons:
@@ -129,6 +131,21 @@ def _build(root: Path, portal_version: str, c: _Checker, data: dict, manifest: M
         post_cooldown_minutes=tests.post.cooldown_minutes if tests and tests.post else 10,
         post_attempts_per_day=tests.post.attempts_per_day if tests and tests.post else 3,
     )
+
+
+def _check_changelog(c: _Checker, version: str, manifest: Manifest) -> None:
+    """Each changelog entry names a real version no newer than the pack's, once."""
+    seen = set()
+    for index, entry in enumerate(manifest.changelog):
+        path = ("changelog", index, "version")
+        try:
+            if Version(entry.version) > Version(version):
+                c.fail(path, f"changelog version {entry.version} is newer than the pack's version {version}")
+        except InvalidVersion:
+            c.fail(path, f"changelog version {entry.version!r} is not a version number like 1.1.0")
+        if entry.version in seen:
+            c.fail(path, f"changelog lists version {entry.version} twice; put all its changes in one entry")
+        seen.add(entry.version)
 
 
 def _check_hours(c: _Checker, hours: float, lesson_minutes: int, accreditation: list[Accreditation],

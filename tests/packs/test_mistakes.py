@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from portal.packs.loader import check_pack, load_pack
-from tests.packs.packtools import PORTAL_VERSION, PackDirs, PackFolder, expect_problem, new_starter
+from tests.packs.packtools import ANY as ANY_LINE, PORTAL_VERSION, PackDirs, PackFolder, expect_problem, new_starter
 
 ACCREDITATION_COMMENT = """# accreditation:
 #   - state: AZ
@@ -313,3 +313,50 @@ def test_duplicate_id_with_no_learners_keeps_the_one_installed_first(make_app, t
     registry = app.extensions["packs"]
     assert registry.sources["twin-course"] == "zz_original"
     assert [d.source for d in registry.disabled] == ["aa_test_copy"]
+
+
+# -- what changed in a new version, for learners part-way through --------------------
+
+CHANGELOG = """changelog:
+  - version: 1.1.0
+    changes:
+      - "A new lesson, Key ideas in practice, comes before the post-test."
+      - One question about self-pacing was removed.
+"""
+
+
+def _bump(pack: PackFolder, version: str) -> None:
+    pack.replace("version: 1.0.0", f"version: {version}")
+    pyproject = pack.root.parent.parent / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "1.0.0"', f'version = "{version}"'))
+
+
+def test_course_page_tells_a_learner_in_progress_what_changed(make_app, pack):
+    from tests.helpers import log_in
+
+    _bump(pack, "1.1.0")
+    pack.append("pack.yaml", CHANGELOG)
+    app = make_app(EXTRA_PLUGINS=[PackDirs("changed_plugin", pack.root)])
+    assert [c.version for c in app.extensions["packs"].get("starter-course").changelog] == ["1.1.0"]
+    _enroll(app, "starter-course", "1.0.0")  # the user is 1.0.0@example.gov
+    client = app.test_client()
+    log_in(client, "1.0.0@example.gov")
+    page = client.get("/courses/starter-course").get_data(as_text=True)
+    assert "updated since you started it (version 1.0.0, now 1.1.0)" in page
+    assert "A new lesson, Key ideas in practice, comes before the post-test." in page
+
+    _enroll(app, "starter-course", "1.1.0")
+    fresh = app.test_client()
+    log_in(fresh, "1.1.0@example.gov")
+    assert "updated since you started it" not in fresh.get("/courses/starter-course").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("entry, fragment", [
+    ("  - version: 2.0.0\n    changes: [Later]\n", "newer than the pack's version"),
+    ("  - version: soon\n    changes: [Later]\n", "not a version number"),
+    ("  - version: 1.0.0\n    changes: []\n", "at least one entry"),
+    ("  - version: 1.0.0\n    change: [Typo]\n", "did you mean `changes`"),
+])
+def test_changelog_mistakes(pack, entry, fragment):
+    pack.append("pack.yaml", "changelog:\n" + entry)
+    expect_problem(pack.problems(), "pack.yaml", ANY_LINE, fragment)
