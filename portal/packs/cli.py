@@ -186,3 +186,8 @@ def new(name: str, parent: Path, title: str | None) -> None:
                f"  edit {pack_dir / MANIFEST} and the files beside it (see docs/content-packs.md)\n"
                f"  .venv/bin/portal packs validate {target}\n"
                f"  .venv/bin/pip install -e {target}   (make run installs every pack under content_packs/)")
+
+
+from portal.standards.cli import import_command  # noqa: E402  cmi5 packages: portal/standards
+
+packs_group.add_command(import_command)
