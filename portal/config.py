@@ -178,6 +178,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RESET_TOKEN_MINUTES", integer(1), "60", "life of a password reset link"),
     Setting("SESSION_IDLE_HOURS", integer(1), "12", "a session unused this long ends"),
     Setting("REMEMBER_DAYS", integer(1), "30", "life of \"remember me\""),
+    Setting("SESSION_ABSOLUTE_DAYS", integer(1), "30", "a session ends this long after log-in, however busy"),
     Setting("ARGON2_TIME_COST", integer(1), "3", "password hashing cost"),
     Setting("ARGON2_MEMORY_COST", integer(8), "65536", "password hashing memory, KiB"),
     # Rate limits: memory by default (one process); redis:// shares them between workers and hosts.

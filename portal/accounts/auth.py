@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 
-from flask import Flask, abort, request, session
+from flask import Flask, abort, current_app, request, session
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from portal.accounts.models import User
@@ -52,11 +53,16 @@ class SignedInUser:
 
 @login_manager.user_loader
 def _load_user(token: str) -> SignedInUser | None:
-    found = resolve_login_session(db(), token, now(), idle=services().session_idle)
+    found = resolve_login_session(db(), token, now(), idle=services().session_idle, absolute=_absolute())
     if not found:
         return None
     user, _login, roles = found
     return SignedInUser(user, token, roles)
+
+
+def _absolute() -> timedelta:
+    """SESSION_ABSOLUTE_DAYS: the most a log-in session lives, however busy."""
+    return timedelta(days=current_app.config["SESSION_ABSOLUTE_DAYS"])
 
 
 def sign_in(user: User, remember: bool) -> None:
@@ -67,7 +73,7 @@ def sign_in(user: User, remember: bool) -> None:
     db().commit()
     token = start_login_session(
         db(), user, now(), remember=remember, idle=services().session_idle,
-        remember_for=services().remember_for,
+        remember_for=services().remember_for, absolute=_absolute(),
         user_agent=request.headers.get("User-Agent", ""),
     )
     db().commit()
