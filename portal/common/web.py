@@ -79,26 +79,36 @@ def now() -> datetime:
     return services().clock.now()
 
 
+# Every request header that decides between a page and a fragment: a cache (the browser's
+# own, on Back) must keep one copy per combination.
+HTMX_VARY = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
+
+
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    """An htmx request that wants a fragment. A boosted link and a history restore (Back after
+    an htmx swap, when htmx's history cache misses) both want the whole page."""
+    headers = request.headers
+    return (headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true"
+            and headers.get("HX-History-Restore-Request") != "true")
 
 
 def render(template: str, status: int = 200, **context):
     """Render a page template; for htmx requests its layout is the bare fragment."""
     layout = "layouts/fragment.html" if is_htmx() else "layouts/base.html"
     response = make_response(render_template(template, layout=layout, **context), status)
-    response.vary.add("HX-Request")
+    response.vary.update(HTMX_VARY)
     return response
 
 
 def render_page_or_fragment(page: str, fragment: str, target: str, **context):
     """An htmx request aimed at `target` gets only the fragment the page itself includes
-    there; any other request gets the whole page. Either way the response varies on HX-Request."""
+    there; any other request gets the whole page. Either way the response varies on the htmx headers."""
     if is_htmx() and request.headers.get("HX-Target") == target:
         response = make_response(render_template(fragment, **context))
-        response.vary.add("HX-Request")
-        return response
-    return render(page, **context)
+    else:
+        response = render(page, **context)
+    response.vary.update((*HTMX_VARY, "HX-Target"))
+    return response
 
 
 def safe_next(target: str | None, default: str) -> str:

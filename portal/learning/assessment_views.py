@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 
 from portal.certificates.services import certificate_for_enrollment, issue_or_find_certificate
-from portal.common.web import db, now, render, writing
+from portal.common.security import csrf
+from portal.common.web import db, is_htmx, now, render, writing
 from portal.learning import services as learning
+from portal.learning.attempt_tokens import read_attempt_token, sign_attempt
 from portal.learning.forms import AttemptForm, StartForm
 from portal.learning.honor_code import HONOR_CODE
 from portal.learning.models import POST, PRE, Attempt, Enrollment
@@ -48,7 +51,7 @@ def test(pack_id: str, kind: str):
         # An attempt belongs to its session: once that ended, it is shown read-only with the
         # way to the new session, never answerable (a refused submission would come back here).
         return render("learning/test.html", pack=pack, kind=kind, kind_label=KINDS[kind], attempt=attempt,
-                      questions=learning.shown_questions(db(), pack, attempt), form=StartForm(), answers={},
+                      questions=learning.shown_questions(db(), pack, attempt), form=StartForm(),
                       closed=enrollment.session_year, year=session_year(now(), portal_tz()))
     if attempt is None or attempt.pack_version != pack.version:
         locked = None
@@ -61,9 +64,10 @@ def test(pack_id: str, kind: str):
         return render("learning/test_start.html", pack=pack, kind=kind, kind_label=KINDS[kind], form=StartForm(),
                       locked=locked, previous=previous, open=session_open, ended=enrollment.session_year,
                       year=session_year(now(), portal_tz()))
+    questions = learning.shown_questions(db(), pack, attempt)
     return render("learning/test.html", pack=pack, kind=kind, kind_label=KINDS[kind], attempt=attempt,
-                  questions=learning.shown_questions(db(), pack, attempt), form=AttemptForm(attempt_id=attempt.id),
-                  answers={})
+                  questions=questions, form=AttemptForm(attempt_id=attempt.id), check=request.args.get("check") == "1",
+                  attempt_token=sign_attempt(current_app.secret_key, current_user.user.id, attempt.id))
 
 
 @bp.post("/learn/<pack_id>/tests/<kind>/start")
@@ -79,32 +83,121 @@ def start(pack_id: str, kind: str):
     return redirect(url_for("assessments.test", pack_id=pack.id, kind=kind), code=303)
 
 
-@bp.post("/learn/<pack_id>/tests/<kind>/submit")
-@login_required
-def submit(pack_id: str, kind: str):
-    pack, kind = course_or_404(pack_id), _kind(kind)
-    enrollment = study_enrollment(pack.id)
-    form = AttemptForm()
-    attempt_id = form.attempt_id.data or ""
-    if not form.validate_on_submit() or not attempt_id.isdigit() or len(attempt_id) > 9:
-        abort(400)
-    attempt = db().get(Attempt, int(attempt_id))
-    if attempt is None or attempt.enrollment_id != enrollment.id or attempt.kind != kind:
-        abort(404)
+def _posted_answers(attempt: Attempt) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The form's answers as positions (for the page) and as choice ids (for the rules)."""
     items = learning.attempt_items(db(), attempt.id)
     positions = {item.question_id: request.form.getlist(f"q-{item.position + 1}")[:20] for item in items}
-    answers = {item.question_id: learning.choices_from_positions(item, positions[item.question_id]) for item in items}
+    return positions, {item.question_id: learning.choices_from_positions(item, positions[item.question_id])
+                       for item in items}
+
+
+def _posted_attempt(pack_id: str, kind: str, user_id: int) -> tuple[Attempt, Enrollment]:
+    """The attempt the form names, if it is this learner's test of this kind in this course."""
+    attempt_id = request.form.get("attempt_id", "")
+    if not attempt_id.isdigit() or len(attempt_id) > 9:
+        abort(400)
+    attempt = db().get(Attempt, int(attempt_id))
+    enrollment = db().get(Enrollment, attempt.enrollment_id) if attempt else None
+    if enrollment is None or enrollment.user_id != user_id or enrollment.pack_id != pack_id or attempt.kind != kind:
+        abort(404)
+    return attempt, enrollment
+
+
+def _csrf_passes() -> bool:
+    try:
+        csrf.protect()
+    except CSRFError:
+        return False
+    return True
+
+
+def _keep_answers_of_ended_login(pack, kind: str, csrf_passed: bool):
+    """The CSRF token or the log-in session is gone (log-out elsewhere, the idle limit): if the
+    form carries this attempt's signed token, keep its answers as the draft, unscored, and send
+    the learner to sign in and land on the same attempt. Otherwise it is a forged or stale form."""
+    from portal.common.errors import error_page
+
+    test_page = url_for("assessments.test", pack_id=pack.id, kind=kind)
+    signed = read_attempt_token(current_app.secret_key, request.form.get("attempt_token", ""))
+    attempt_id = request.form.get("attempt_id", "")
+    if signed is None or str(signed[1]) != attempt_id or (
+            current_user.is_authenticated and current_user.user.id != signed[0]):
+        if csrf_passed:  # a visitor's own form, with no test of theirs in it: sign in first
+            return redirect(url_for("accounts.login", next=test_page), code=303)
+        return error_page(400, "Your form expired or came from another page. Go back, reload the page and try again.")
+    attempt, enrollment = _posted_attempt(pack.id, kind, signed[0])
+    _, answers = _posted_answers(attempt)
+    try:
+        with writing() as w:
+            learning.save_draft(w, w.get(Enrollment, enrollment.id), attempt.id, answers, now(), portal_tz())
+    except learning.LearningError as error:
+        flash(error.message, "error")
+    else:
+        message = ("Your log-in session had ended, so your answers were saved but not submitted. "
+                   "Log in to continue: your test is just as you left it.")
+        if is_htmx():
+            return render("learning/_save_status.html", message=message,
+                          login=url_for("accounts.login", next=test_page))
+        flash(message, "info")
+    if current_user.is_authenticated:
+        return redirect(test_page, code=303)
+    return redirect(url_for("accounts.login", next=test_page), code=303)
+
+
+@bp.post("/learn/<pack_id>/tests/<kind>/save")
+@csrf.exempt  # checked in the view: a draft from an ended log-in session is kept, see above
+def save(pack_id: str, kind: str):
+    """Save the answers so far: htmx posts here as each answer changes, and the plain
+    "Save answers" button does without JavaScript."""
+    pack, kind = course_or_404(pack_id), _kind(kind)
+    csrf_passed = _csrf_passes()
+    if not csrf_passed or not current_user.is_authenticated:
+        return _keep_answers_of_ended_login(pack, kind, csrf_passed)
+    attempt, enrollment = _posted_attempt(pack.id, kind, current_user.user.id)
+    _, answers = _posted_answers(attempt)
+    try:
+        with writing() as w:
+            learning.save_draft(w, w.get(Enrollment, enrollment.id), attempt.id, answers, now(), portal_tz())
+    except learning.LearningError as error:
+        if is_htmx():
+            return render("learning/_save_status.html", message=error.message, status=error.status)
+        return refuse(error, url_for("assessments.test", pack_id=pack.id, kind=kind))
+    if is_htmx():
+        return render("learning/_save_status.html", message=f"Answers saved at {local_time(now())}.")
+    flash("Your answers are saved. You can leave and come back at any time before the session ends.", "success")
+    return redirect(url_for("assessments.test", pack_id=pack.id, kind=kind), code=303)
+
+
+def local_time(moment) -> str:
+    return moment.astimezone(portal_tz()).strftime("%H:%M")
+
+
+@bp.post("/learn/<pack_id>/tests/<kind>/submit")
+@csrf.exempt  # checked in the view, as for save
+def submit(pack_id: str, kind: str):
+    pack, kind = course_or_404(pack_id), _kind(kind)
+    csrf_passed = _csrf_passes()
+    if not csrf_passed or not current_user.is_authenticated:
+        return _keep_answers_of_ended_login(pack, kind, csrf_passed)
+    attempt, enrollment = _posted_attempt(pack.id, kind, current_user.user.id)
+    _, answers = _posted_answers(attempt)
+    test_page = url_for("assessments.test", pack_id=pack.id, kind=kind)
     try:
         with writing() as w:
             result = learning.submit_attempt(w, w.get(Enrollment, enrollment.id), pack, attempt.id, answers, now(),
                                              portal_tz())
     except learning.LearningError as error:
         if error.status == 422:
+            # Post/redirect/get: keep what was answered and show the test again with the gaps
+            # marked, so Back or a refresh never asks to resend the form.
+            try:
+                with writing() as w:
+                    learning.save_draft(w, w.get(Enrollment, enrollment.id), attempt.id, answers, now(), portal_tz())
+            except learning.LearningError as draft_error:
+                return refuse(draft_error, test_page)
             flash(error.message, "error")
-            return render("learning/test.html", pack=pack, kind=kind, kind_label=KINDS[kind], attempt=attempt,
-                          questions=learning.shown_questions(db(), pack, attempt), form=form, answers=positions,
-                          status=422)
-        return refuse(error, url_for("assessments.test", pack_id=pack.id, kind=kind))
+            return redirect(url_for("assessments.test", pack_id=pack.id, kind=kind, check=1), code=303)
+        return refuse(error, test_page)
     if kind == PRE:
         flash("Your pre-test was submitted. The lessons are unlocked.", "success")
         return redirect(url_for("learning.resume", pack_id=pack.id), code=303)

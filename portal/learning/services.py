@@ -275,9 +275,30 @@ def choices_from_positions(item: AttemptItem, positions: list[str]) -> list[str]
     order = item.choice_order.split(",")
     chosen = []
     for value in positions[:20]:
-        if value.isdigit() and 1 <= int(value) <= len(order) and order[int(value) - 1] not in chosen:
+        if value.isascii() and value.isdigit() and 1 <= int(value) <= len(order) and order[int(value) - 1] not in chosen:
             chosen.append(order[int(value) - 1])
     return chosen
+
+
+def save_draft(db: Session, enrollment: Enrollment, attempt_id: int, answers: dict[str, list[str]], now: datetime,
+               tz: ZoneInfo) -> Attempt:
+    """Keep the answers of an unsubmitted attempt as they stand (choice ids per question id), so
+    leaving, logging out, a time-out or another device loses nothing. Not scored until submitted."""
+    attempt = db.get(Attempt, attempt_id)
+    if attempt is None or attempt.enrollment_id != enrollment.id:
+        raise LearningError("There is no such test.", 404)
+    if attempt.submitted_at is not None:
+        raise LearningError("This test was already submitted.", 409)
+    require_open(enrollment, now, tz)
+    for item in attempt_items(db, attempt.id):
+        if item.question_id in answers:
+            valid = set(item.choice_order.split(","))
+            item.chosen = ",".join(sorted(a for a in answers[item.question_id] if a in valid)) or None
+            db.add(item)
+    enrollment.last_activity_at = now
+    db.add(enrollment)
+    db.commit()
+    return attempt
 
 
 def _is_correct(question: Question, chosen: set[str]) -> bool:

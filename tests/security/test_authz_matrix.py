@@ -107,6 +107,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("learning.save_position", "POST"): LEARNER_ONLY,
     ("assessments.test", "GET"): LEARNER_ONLY,
     ("assessments.start", "POST"): row("missing", learner="refused"),  # passed already: no new attempt
+    ("assessments.save", "POST"): row("missing", learner="refused"),  # its attempt is submitted: refused with a message
     ("assessments.submit", "POST"): LEARNER_ONLY,  # submitted already: answers with its first result
     ("assessments.result", "GET"): LEARNER_ONLY,
     ("assessments.honor_code", "GET"): LEARNER_ONLY,
@@ -173,6 +174,10 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("agencies.member_role", "POST"): COORDINATOR_ONLY,
     ("agencies.roster_import", "POST"): COORDINATOR_ONLY,
     ("agencies.roster_export", "GET"): COORDINATOR_ONLY,
+    ("agencies.roster_records", "GET"): COORDINATOR_ONLY,
+    ("agencies.roster_records_preview", "POST"): COORDINATOR_ONLY,
+    # the coordinator's post carries no previewed file here: a 400, and nothing written
+    ("agencies.roster_records_apply", "POST"): row("missing", coordinator="bad"),
     ("agencies.new_award", "GET"): COORDINATOR_ONLY,
     ("agencies.new_award", "POST"): COORDINATOR_ONLY,
     ("agencies.award", "GET"): COORDINATOR_ONLY,
@@ -239,6 +244,7 @@ def form_data(world, endpoint: str) -> dict:
                          "message": "How do I enroll?"},
         "learning.save_position": {"seconds": "12"},
         "assessments.submit": {"attempt_id": str(ids["attempt"])},
+        "assessments.save": {"attempt_id": str(ids["attempt"])},
         "assessments.honor_code": {"answer": "yes"},
         "rollcall.log_showing": {"shown_on": "2026-06-15", "agency": "Elm City PD", "officers_present": "12",
                                  "attendees": "", "notes": "matrix"},
@@ -250,6 +256,7 @@ def form_data(world, endpoint: str) -> dict:
                             "program_manager_email": ""},
         "agencies.member_role": {"role": "coordinator"},
         "agencies.roster_import": {"as_of": "2026-06-15", "roster": (io.BytesIO(ROSTER), "roster.csv", "text/csv")},
+        "agencies.roster_records_preview": {"roster": (io.BytesIO(ROSTER), "roster.csv", "text/csv")},
         "agencies.new_award": {"award_number": "NEW-1", "award_date": "2026-04-01", "funded_positions": "1",
                                "mou_submitted_on": ""},
         "agencies.award": {"mou_submitted_on": "2026-05-01"},

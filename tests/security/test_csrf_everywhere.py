@@ -60,6 +60,7 @@ def form_data(w: World, endpoint: str) -> dict:
         "rollcall.log_showing": {"shown_on": "2026-06-15", "agency": "Elm City PD", "officers_present": "9"},
         "learning.save_position": {"seconds": "5"},
         "assessments.submit": {"attempt_id": str(w.ids["post_attempt"]), "q-1": "1"},
+        "assessments.save": {"attempt_id": str(w.ids["post_attempt"]), "q-1": "1"},
         "assessments.honor_code": {"answer": "yes"},
     }.get(endpoint, {})
 
