@@ -49,3 +49,10 @@ def downgrade(database_url: str, revision: str, pm=None) -> None:
 
 def current(database_url: str, pm=None) -> None:
     command.current(alembic_config(database_url, pm), verbose=False)
+
+
+def script_heads(pm=None) -> frozenset[str]:
+    """The revisions a fully migrated database is at: core and every loaded plugin branch."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://", pm)).get_heads())

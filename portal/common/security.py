@@ -104,5 +104,12 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_characters)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis down must not turn log-in into a 500: count per process meanwhile (a warning is
+    # logged), and notice quickly when it is gone or back.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    if app.config.get("RATELIMIT_STORAGE_URI", "").startswith(("redis://", "rediss://")):
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
+    limiter._storage_dead = False  # the limiter is module-wide; a new app starts on its own storage
     limiter.init_app(app)
     app.after_request(add_security_headers)

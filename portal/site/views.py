@@ -49,17 +49,18 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Readiness: the database answers. A failure is a 503 the load balancer can act on."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
+    """Readiness: every dependency, as JSON; a 503 with Retry-After names what is wrong."""
+    from flask import jsonify
 
-    try:
-        with services().database.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        return "database unavailable\n", 503, {"Content-Type": "text/plain; charset=utf-8",
-                                                "Cache-Control": "no-store", "Retry-After": "5"}
-    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+    from portal.ops.readiness import readiness
+
+    result = readiness(current_app)
+    response = jsonify(result.as_json())
+    response.status_code = 200 if result.ok else 503
+    response.headers["Cache-Control"] = "no-store"
+    if not result.ok:
+        response.headers["Retry-After"] = "5"
+    return response
 
 
 @bp.get("/faq")
