@@ -22,7 +22,7 @@ from tests.helpers import get_user, log_in, make_user, services
 TODAY = date(2026, 6, 15)
 
 AGENCY_TABLES = ("agency", "agency_member", "agency_invite", "chp_award", "chp_sro", "chp_travel_expense",
-                 "chp_reminder_sent")
+                 "chp_reminder_sent", "agency_change", "agency_join_request")
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

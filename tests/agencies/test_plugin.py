@@ -28,7 +28,8 @@ EXPECTED_ENDPOINTS = {
     "agencies.revoke", "agencies.member_role", "agencies.dashboard", "agencies.roster_import",
     "agencies.roster_export", "agencies.new_award", "agencies.award", "agencies.new_sro", "agencies.sro",
     "agencies.sro_certificate", "agencies.certificate_mail", "agencies.claim", "agencies.delete_expense",
-    "agencies.claim_pdf",
+    "agencies.claim_pdf", "agencies.roster_records", "agencies.roster_records_preview",
+    "agencies.roster_records_apply",
 }
 
 
@@ -166,8 +167,8 @@ def test_the_agencies_branch_is_applied(app, database_url):
     config = migrate.alembic_config(database_url, app.extensions["plugins"])
     script = ScriptDirectory.from_config(config)
     branch_head = script.get_revision("agencies@head")
-    assert branch_head.revision == "a001_agencies"
-    assert "agencies" in branch_head.branch_labels
+    assert branch_head.revision == "a002_agy_records"
+    assert "agencies" in script.get_revision("a001_agencies").branch_labels
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -175,7 +176,7 @@ def test_the_agencies_branch_is_applied(app, database_url):
         tables = set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    assert "a001_agencies" in heads
+    assert "a002_agy_records" in heads
     assert set(AGENCY_TABLES) <= tables
 
 

@@ -65,6 +65,9 @@ ROUTES = {
     "agencies.revoke": ("coordinator", f"/agencies/{A}/members", f"/agencies/{A}/invites/{{invite_id}}/revoke"),
     "agencies.member_role": ("coordinator", f"/agencies/{A}/members", f"/agencies/{A}/members/{{member_id}}/role"),
     "agencies.roster_import": ("coordinator", f"/agencies/{A}", f"/agencies/{A}/roster/import"),
+    "agencies.roster_records_preview": ("coordinator", f"/agencies/{A}/roster/records",
+                                        f"/agencies/{A}/roster/records/preview"),
+    "agencies.roster_records_apply": ("coordinator", "", f"/agencies/{A}/roster/records/apply"),
     "agencies.new_award": ("coordinator", f"/agencies/{A}/awards/new", f"/agencies/{A}/awards/new"),
     "agencies.award": ("coordinator", f"/agencies/{A}/awards/{{award_id}}", f"/agencies/{A}/awards/{{award_id}}"),
     "agencies.new_sro": ("coordinator", f"/agencies/{A}/awards/{{award_id}}/sros/new",
@@ -77,7 +80,8 @@ ROUTES = {
 # The two posts no page holds a <form> for: the lesson video's script (portal.js) and the
 # certificate request (no template posts to it: the honor code issues the certificate); their
 # fields, as the code reads them.
-GIVEN_FIELDS = {"learning.save_position": ["seconds"], "certificates.issue": []}
+GIVEN_FIELDS = {"learning.save_position": ["seconds"], "certificates.issue": [],
+                "agencies.roster_records_apply": ["payload", "digest"]}  # its form is on the preview page
 # Posting these ends the browser's session; sign in again before the next example.
 ENDS_SESSION = {"accounts.logout"}
 
@@ -253,7 +257,8 @@ def test_form_survives_hostile_input(app, key):
         fuzz = seed(int.from_bytes(key.encode(), "little") % (2 ** 32))(fuzz)
     fuzz()
     # the form was really exercised: not every example may bounce off the CSRF check
-    assert set(state["statuses"]) != {400} or endpoint in ("learning.save_position",), state["statuses"]
+    assert set(state["statuses"]) != {400} or endpoint in ("learning.save_position", "agencies.roster_records_apply"), \
+        state["statuses"]  # the apply form carries only what a preview wrote: anything else is a 400
 
 
 # -- the invariants themselves catch broken rows ----------------------------------------------------

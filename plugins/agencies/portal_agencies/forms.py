@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, EmailField, IntegerField, SelectField, StringField
+from wtforms import DateField, EmailField, HiddenField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from portal_agencies.services import EXPENSE_CATEGORIES
@@ -32,7 +32,7 @@ class MouForm(FlaskForm):
 
 class SroForm(FlaskForm):
     name = StringField("Officer's name", [DataRequired("Enter the officer's name."), Length(max=120)])
-    role = SelectField("Position", choices=[("initial", "Initial SRO"), ("backfill", "Backfill SRO")])
+    role = SelectField("Position", choices=[SelectChoice("initial", "Initial SRO"), SelectChoice("backfill", "Backfill SRO")])
     hire_date = DateField("Hire date (optional)", OPTIONAL_DATE)
     placement_date = DateField("Date placed in the school (backfill)", OPTIONAL_DATE)
     training_completed = DateField("40-hour NASRO basic course completed on", OPTIONAL_DATE)
@@ -41,7 +41,7 @@ class SroForm(FlaskForm):
 
 
 class ExpenseForm(FlaskForm):
-    category = SelectField("Kind", choices=list(EXPENSE_CATEGORIES.items()))
+    category = SelectField("Kind", choices=[SelectChoice(k, v) for k, v in EXPENSE_CATEGORIES.items()])
     description = StringField("Description", [DataRequired("Describe the expense."), Length(max=200)])
     incurred_on = DateField("Date", [DataRequired("Enter the date.")])
     amount = StringField("Amount in dollars", [DataRequired("Enter the amount."), Length(max=20)])
@@ -50,6 +50,13 @@ class ExpenseForm(FlaskForm):
 class RosterUploadForm(FlaskForm):
     roster = FileField("Roster CSV")
     as_of = DateField("As of (optional)", OPTIONAL_DATE)
+
+
+class ImportApplyForm(FlaskForm):
+    """The previewed file travels back with the confirmation, with the digest of the plan shown."""
+
+    payload = HiddenField()
+    digest = HiddenField()
 
 
 class ButtonForm(FlaskForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Numeric, UniqueConstraint
+from sqlalchemy import Index, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from portal.common.db import UTCDateTime
@@ -44,6 +44,24 @@ class AgencyInvite(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Single-use by default (docs/security.md): the first join uses it up. A multi-use link
+    # lets anyone with it ask to join, and a coordinator approves each request.
+    multi_use: bool = Field(default=False)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+
+class AgencyJoinRequest(SQLModel, table=True):
+    """Someone who opened a multi-use link and asked to join; a coordinator decides."""
+
+    __tablename__ = "agency_join_request"
+    __table_args__ = (UniqueConstraint("agency_id", "user_id", name="uq_agency_join_request"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
+    invite_id: int | None = Field(default=None, foreign_key="agency_invite.id", ondelete="SET NULL")
+    requested_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ChpAward(SQLModel, table=True):
@@ -72,6 +90,10 @@ class SchoolResourceOfficer(SQLModel, table=True):
     certificate_key: str | None = Field(default=None, max_length=200)
     certificate_filename: str | None = Field(default=None, max_length=200)
     expenses_submitted: date | None = None
+    # Prior training: the fact sheet asks the agency to report it to the COPS Office
+    # Response Center, which determines whether it satisfies the requirement.
+    response_center_reported_on: date | None = None
+    response_center_answer: str = Field(default="", max_length=20)  # "" | satisfied | retake
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -101,3 +123,21 @@ class ReminderSent(SQLModel, table=True):
     deadline: date
     days_before: int
     sent_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AgencyChange(SQLModel, table=True):
+    """One change to an agency record: who, when, and the fields before and after (JSON).
+    The record may be gone; its history stays until the agency is deleted."""
+
+    __tablename__ = "agency_change"
+    __table_args__ = (Index("ix_agency_change_record", "agency_id", "record_kind", "record_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", ondelete="CASCADE")
+    record_kind: str = Field(max_length=20)  # agency | award | sro | member | expense | invite
+    record_id: int
+    action: str = Field(max_length=20)  # create | update | delete
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    changed_at: datetime = Field(sa_type=UTCDateTime)
+    before: str = Field(default="", sa_type=Text)
+    after: str = Field(default="", sa_type=Text)

@@ -241,3 +241,4 @@ def agency_roster_csv(agency_id: int) -> str:
 
 
 from portal_agencies import records  # noqa: E402,F401  (registers the award, SRO and claim pages)
+from portal_agencies import import_views  # noqa: E402,F401  (registers the roster import pages)
