@@ -47,6 +47,13 @@ def find_user_by_email(db: Session, email: str) -> User | None:
     return db.exec(select(User).where(User.email == normalise_email(email))).first()
 
 
+def greeting_name(user: User) -> str:
+    """The name to greet an account's own address with: only once that address is confirmed.
+    Until then, whoever signed up chose the name, and it must not reach someone else's
+    inbox (a name like "Your account is locked. Go to https://evil.example")."""
+    return user.name if user.is_verified else ""
+
+
 def roles_of(db: Session, user_id: int) -> set[str]:
     return set(db.exec(select(UserRole.role).where(UserRole.user_id == user_id)).all())
 
@@ -105,7 +112,7 @@ def sign_up(db: Session, hasher: Hasher, mailer: Mailer, now: datetime, lifetime
     password_hash = hasher.hash(password)
     existing = find_user_by_email(db, email)
     if existing is not None:
-        mailer.queue(db, existing.email, "mail/account_exists.txt", now, name=existing.name)
+        mailer.queue(db, existing.email, "mail/account_exists.txt", now, name=greeting_name(existing))
         db.commit()
         return None
     user = User(email=email, name=name, agency=(agency or "").strip() or None,
@@ -117,7 +124,7 @@ def sign_up(db: Session, hasher: Hasher, mailer: Mailer, now: datetime, lifetime
         db.rollback()
         return None
     token = _issue_token(db, user, PURPOSE_VERIFY, email, now, lifetimes.verify)
-    mailer.queue(db, email, "mail/verify_email.txt", now, name=user.name, token=token,
+    mailer.queue(db, email, "mail/verify_email.txt", now, name="", token=token,
                  hours=int(lifetimes.verify.total_seconds() // 3600))
     db.commit()
     return user
@@ -132,7 +139,7 @@ def resend_verification(db: Session, mailer: Mailer, now: datetime, lifetimes: T
         return
     _retire_tokens(db, user.id, PURPOSE_VERIFY, now)
     token = _issue_token(db, user, PURPOSE_VERIFY, user.email, now, lifetimes.verify)
-    mailer.queue(db, user.email, "mail/verify_email.txt", now, name=user.name, token=token,
+    mailer.queue(db, user.email, "mail/verify_email.txt", now, name="", token=token,
                  hours=int(lifetimes.verify.total_seconds() // 3600))
     db.commit()
 
@@ -171,7 +178,7 @@ def request_password_reset(db: Session, mailer: Mailer, now: datetime, lifetimes
     if user is None or not user.is_active:
         return
     token = _issue_token(db, user, PURPOSE_RESET, user.email, now, lifetimes.reset)
-    mailer.queue(db, user.email, "mail/reset_password.txt", now, name=user.name, token=token,
+    mailer.queue(db, user.email, "mail/reset_password.txt", now, name=greeting_name(user), token=token,
                  minutes=int(lifetimes.reset.total_seconds() // 60))
     db.commit()
 
@@ -187,7 +194,7 @@ def _set_password(db: Session, hasher: Hasher, mailer: Mailer, user: User, new_p
     # Outstanding reset links die with the old password, as do other sessions.
     _retire_tokens(db, user.id, PURPOSE_RESET, now)
     end_all_login_sessions(db, user.id, now, keep_token=keep_session_token)
-    mailer.queue(db, user.email, "mail/password_changed.txt", now, name=user.name,
+    mailer.queue(db, user.email, "mail/password_changed.txt", now, name=greeting_name(user),
                  when=now.strftime("%B %d, %Y at %H:%M UTC"))
 
 
@@ -239,7 +246,7 @@ def request_email_change(db: Session, hasher: Hasher, mailer: Mailer, now: datet
     _retire_tokens(db, user.id, PURPOSE_CHANGE_EMAIL, now)
     if not taken:  # never confirm to a visitor that another account uses the address
         token = _issue_token(db, user, PURPOSE_CHANGE_EMAIL, new_email, now, lifetimes.verify)
-        mailer.queue(db, new_email, "mail/change_email.txt", now, name=user.name, token=token,
+        mailer.queue(db, new_email, "mail/change_email.txt", now, name="", token=token,
                      hours=int(lifetimes.verify.total_seconds() // 3600))
     db.commit()
 
@@ -254,14 +261,14 @@ def confirm_email_change(db: Session, mailer: Mailer, now: datetime, token: str,
     if find_user_by_email(db, row.email) is not None:
         db.rollback()
         raise AccountError("That address is now used by another account.")
-    old_email = user.email
+    old_email, old_greeting = user.email, greeting_name(user)
     user.email = row.email
     user.email_verified_at = now
     db.add(user)
     for purpose in (PURPOSE_RESET, PURPOSE_VERIFY, PURPOSE_CHANGE_EMAIL):
         _retire_tokens(db, user.id, purpose, now)
     end_all_login_sessions(db, user.id, now, keep_token=keep_session_token)
-    mailer.queue(db, old_email, "mail/email_changed_notice.txt", now, name=user.name,
+    mailer.queue(db, old_email, "mail/email_changed_notice.txt", now, name=old_greeting,
                  old_email=old_email, new_email=row.email, when=now.strftime("%B %d, %Y at %H:%M UTC"))
     try:
         db.commit()

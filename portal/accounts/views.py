@@ -17,6 +17,11 @@ bp = Blueprint("accounts", __name__, url_prefix="/account", template_folder="tem
 # Limits run before the view, so before any password is hashed.
 PER_IP_STRICT = "10 per minute; 60 per hour"
 PER_ADDRESS = "5 per minute; 30 per hour"
+# Every form that mails an address draws on one budget per address, whatever the client IP:
+# sign-up ("someone tried to sign up"), resend-verification and forgot-password together.
+MAIL_PER_ADDRESS = "5 per minute; 30 per hour"
+_mail_per_address = limiter.shared_limit(MAIL_PER_ADDRESS, scope="mail-to-address", key_func=email_key,
+                                         methods=["POST"])
 
 
 def _fail(form, error: accounts.AccountError) -> None:
@@ -29,6 +34,7 @@ def _fail(form, error: accounts.AccountError) -> None:
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(PER_IP_STRICT, methods=["POST"])
+@_mail_per_address
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("site.home"))
@@ -55,7 +61,7 @@ def verify_sent():
 
 @bp.route("/verify/resend", methods=["GET", "POST"])
 @limiter.limit(PER_IP_STRICT, methods=["POST"])
-@limiter.limit(PER_ADDRESS, methods=["POST"], key_func=email_key)
+@_mail_per_address
 def verify_resend():
     form = EmailOnlyForm()
     if form.validate_on_submit():
@@ -114,7 +120,7 @@ def logout():
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(PER_IP_STRICT, methods=["POST"])
-@limiter.limit(PER_ADDRESS, methods=["POST"], key_func=email_key)
+@_mail_per_address
 def forgot_password():
     form = EmailOnlyForm()
     if form.validate_on_submit():

@@ -11,7 +11,7 @@ from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
 from portal.common.markdown import render_markdown_cached
-from portal.common.security import limiter
+from portal.common.security import email_key, limiter
 from portal.common.web import db, now, render, services
 from portal.support.services import submit_contact_request
 
@@ -73,6 +73,7 @@ def faq():
 
 @bp.route("/contact", methods=["GET", "POST"])
 @limiter.limit("5 per minute; 30 per hour", methods=["POST"])
+@limiter.limit("5 per minute; 30 per hour", methods=["POST"], key_func=email_key)  # per address, any IP
 def contact():
     form = ContactForm()
     if not form.is_submitted() and current_user.is_authenticated:

@@ -4,6 +4,9 @@
    address change left the account's other sessions signed in.
 7. No absolute session lifetime: a 90-day-old session used 6 minutes ago was accepted and
    slid forward again.
+9. Sign-up and contact had no per-address limit: one IP sent 10 "someone tried to sign up"
+   mails a minute to any address; and the sign-up name landed verbatim in mail to an
+   unverified address ("Hello Your account is locked. Go to https://evil.example/unlock…").
 """
 
 from __future__ import annotations
@@ -119,3 +122,75 @@ def test_the_absolute_limit_follows_its_setting(make_app, clock):
     assert _signed_in(client)
     clock.set(started + timedelta(days=2, minutes=1))  # used 6 minutes ago, but 2 days old
     assert not _signed_in(client)
+
+
+# -- finding 9 ----------------------------------------------------------------------------------
+
+LURE = "Your account is locked. Go to https://evil.example/unlock now"
+SIGN_UP = {"agency": "", "password": PASSWORD, "confirm": PASSWORD}
+
+
+def _from(ip: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": ip}}
+
+
+@pytest.fixture
+def limited(make_app):
+    return make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+
+
+def test_one_address_gets_at_most_five_mails_a_minute_whatever_the_forms_and_ips(limited):
+    from portal.accounts.views import MAIL_PER_ADDRESS
+
+    assert MAIL_PER_ADDRESS.startswith("5 per minute")
+    make_user(limited, "victim@example.gov", verified=False)  # so every one of the three forms mails it
+    attacker = limited.test_client()
+    statuses = []
+    for n in range(12):  # sign-up, resend and forgot-password, each from a fresh address
+        path, data = [("/account/signup", {"name": "Someone", "email": "victim@example.gov", **SIGN_UP}),
+                      ("/account/password/forgot", {"email": "Victim@Example.gov"}),
+                      ("/account/verify/resend", {"email": "victim@example.gov "})][n % 3]
+        statuses.append(submit(attacker, path, data, **_from(f"10.0.{n}.1")).status_code)
+    assert len(outbox(limited, "victim@example.gov")) == 5  # the audit got 10 a minute from sign-up alone
+    assert statuses.count(429) == 7 and 429 not in statuses[:5]
+    # another address is not held up by the victim's budget
+    assert submit(attacker, "/account/password/forgot", {"email": "other@example.gov"},
+                  **_from("10.9.9.9")).status_code == 302
+
+
+def test_the_contact_form_is_limited_per_address_whatever_the_ip(limited):
+    client = limited.test_client()
+    data = {"name": "Vic", "email": "vic@example.gov", "subject": "S", "message": "M"}
+    statuses = [submit(client, "/contact", data, **_from(f"10.1.{n}.1")).status_code for n in range(7)]
+    assert statuses == [302] * 5 + [429] * 2
+    assert submit(client, "/contact", {**data, "email": "someone@example.gov"},
+                  **_from("10.1.99.1")).status_code == 302
+
+
+def _bodies(app, to: str) -> str:
+    return "\n".join(m.subject + "\n" + m.body_text for m in outbox(app, to))
+
+
+def test_mail_to_an_unconfirmed_address_carries_no_text_the_sender_chose(app):
+    visitor = app.test_client()
+    # 1. sign-up in the victim's name: the confirmation mail
+    submit(visitor, "/account/signup", {"name": LURE, "email": "victim@example.gov", **SIGN_UP})
+    # 2. sign-up again: the "someone tried to sign up" mail to the (still unconfirmed) account
+    submit(visitor, "/account/signup", {"name": "Again", "email": "victim@example.gov", **SIGN_UP})
+    # 3. resend, and forgot-password, to the unconfirmed account the attacker named
+    submit(visitor, "/account/verify/resend", {"email": "victim@example.gov"})
+    submit(visitor, "/account/password/forgot", {"email": "victim@example.gov"})
+    # 4. an account whose owner names it with the lure, changing its address to the victim's
+    make_user(app, "attacker@example.gov", name=LURE)
+    log_in(visitor, "attacker@example.gov")
+    submit(visitor, "/account/profile/email", {"email": "victim2@example.gov", "password": PASSWORD})
+    for victim in ("victim@example.gov", "victim2@example.gov"):
+        text = _bodies(app, victim)
+        assert len(outbox(app, victim)) >= 1
+        assert "evil.example" not in text and "locked" not in text and "Again" not in text, text
+
+
+def test_mail_to_a_confirmed_address_still_greets_its_owner(app):
+    make_user(app, "owner@example.gov", name="Pat Owner")
+    submit(app.test_client(), "/account/password/forgot", {"email": "owner@example.gov"})
+    assert "Hello Pat Owner," in _bodies(app, "owner@example.gov")
