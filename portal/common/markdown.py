@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markupsafe import escape
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
@@ -54,12 +55,61 @@ def _open_external_links_safely(state) -> None:
                 child.attrSet("rel", "noopener noreferrer")
 
 
+VIDEO_FENCE = "video"  # ```video … ``` places a video in a lesson (docs/content-packs.md)
+
+
+def video_fence_fields(content: str) -> dict[str, str]:
+    """The `key: value` lines of a video fence, as text (the validator checks them in full)."""
+    fields = {}
+    for line in content.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and not line.startswith((" ", "\t", "#")):
+            fields[key.strip()] = value.split(" #", 1)[0].strip().strip("\"'")
+    return fields
+
+
+def _render_video_fence(self, tokens, idx, options, env) -> str:
+    token = tokens[idx]
+    if token.info.strip() != VIDEO_FENCE:
+        return self.fence(tokens, idx, options, env)  # the renderer's own method: code blocks as before
+    fields = video_fence_fields(token.content)
+    base, doc_dir = env.get("files_base"), env.get("doc_dir", "")
+
+    def url(key: str) -> str | None:
+        value = fields.get(key)
+        if not value or not base or not _is_relative(value) or not is_safe_link(value):
+            return None
+        resolved = posixpath.normpath(posixpath.join(doc_dir, value))
+        return None if resolved.startswith("..") else escape(base + resolved)
+
+    video, light, captions = url("file"), url("light"), url("captions")
+    if not (video and captions):  # the validator refuses this; never show a video without captions
+        return ""
+    title = escape(fields.get("title") or "Video")
+    poster, transcript = url("poster"), url("transcript")
+    parts = [f'<figure class="video"><video controls preload="none" playsinline aria-label="{title}"'
+             + (f' poster="{poster}"' if poster else "") + ">"]
+    if light:
+        parts.append(f'<source src="{light}" type="video/mp4" media="(max-width: 40rem), (prefers-reduced-data: reduce)">')
+    parts.append(f'<source src="{video}" type="video/mp4">')
+    parts.append(f'<track kind="captions" src="{captions}" srclang="{escape(env.get("language") or "en")}" '
+                 'label="Captions" default></video><figcaption>')
+    if fields.get("title"):
+        parts.append(f"{title}: ")
+    links = ([f'<a href="{light}?download=1">Download the smaller video</a>'] if light else []) + \
+        [f'<a href="{video}?download=1">Download the video</a>'] + \
+        ([f'<a href="{transcript}">Transcript</a>'] if transcript else [])
+    parts.append(" · ".join(links) + "</figcaption></figure>\n")
+    return "".join(parts)
+
+
 def _make_renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
     md.validateLink = is_safe_link
     md.core.ruler.push("rewrite_relative_links", _rewrite_relative_links)
     md.core.ruler.push("external_links", _open_external_links_safely)
+    md.add_render_rule("fence", _render_video_fence)
     return md
 
 

@@ -48,7 +48,8 @@ class Lesson:
     summary: str = ""
     discussion_prompts: tuple[str, ...] = ()
     min_minutes: int | None = None  # least time on the page before the lesson can be marked complete
-    media: tuple[Video, ...] = ()  # videos placed in the lesson's Markdown (`![video](…)`)
+    media: tuple[Video, ...] = ()  # videos placed in the lesson's Markdown (```video fences)
+    images: tuple[str, ...] = ()  # images placed in the lesson's Markdown, served without being downloads
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ class Pack:
         for lesson in self.lessons:
             for video in ((lesson.video,) if lesson.video else ()) + lesson.media:
                 files.update(video.files())
+            files.update(lesson.images)
         return files
 
     def changes_since(self, version: str) -> tuple[Change, ...]:

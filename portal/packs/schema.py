@@ -112,6 +112,12 @@ class VideoEntry(Entry):
     duration_seconds: Whole | None = None
 
 
+class LessonVideoEntry(VideoEntry):
+    """A video placed in a lesson's Markdown by a ```video fence; paths are relative to the lesson."""
+
+    title: Text | None = None
+
+
 class LessonEntry(Entry):
     id: Text | None = None
     title: Text | None = None
@@ -245,6 +251,10 @@ def check_bank(data: Any, cut_keys: dict[tuple, str]) -> tuple[QuestionBank | No
     return _check(QuestionBank, data, cut_keys)
 
 
+def check_video_fence(data: Any, cut_keys: dict[tuple, str]) -> tuple[LessonVideoEntry | None, list[Finding]]:
+    return _check(LessonVideoEntry, data, cut_keys)
+
+
 def _check(model: type[Entry], data: Any, cut_keys: dict[tuple, str]):
     if not isinstance(data, dict):
         return None, []  # validate.py says "must be a mapping"
@@ -271,8 +281,9 @@ def _finding(model: type[Entry], item: dict, cut_keys: dict[tuple, str]) -> Find
                                 f"({key!r}): inside {{…}} a comma ends a value. Put the whole text in quotes, "
                                 f"like text: \"…, {key}\"")
         allowed = sorted(_fields_at(model, loc[:-1]))
-        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        hint = f"did you mean `{close[0]}`?" if close else f"the keys allowed here are: {', '.join(allowed)}"
+        close = difflib.get_close_matches(key, allowed, n=2, cutoff=0.6)
+        hint = ("did you mean " + " or ".join(f"`{name}`" for name in close) + "?" if close
+                else f"the keys allowed here are: {', '.join(allowed)}")
         return Finding(loc, f"{where} is not a key the portal reads ({hint}); rename or remove it")
     if kind == "missing":
         return Finding(loc, f"{where} is required")

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+import yaml
 from packaging.version import InvalidVersion, Version
 
+from portal.common.markdown import VIDEO_FENCE
 from portal.packs import active_content
+from portal.packs.authored_yaml import compose, load_authored
 from portal.packs.loader import (_dotted, ACCREDITATION_STATUSES, KINDS, MANIFEST, MIN_PASS_MARK, QUESTION_TYPES,
                                  Accreditation, Choice, Download, InPerson, InPersonSession, Lesson, Pack,
-                                 Problem, Provider, Question, Resource, Video, _Checker, _read_yaml, _scanner, check_markdown,
+                                 Problem, Provider, Question, Resource, Video, _Checker, _Lines, _normalise, _read_yaml, _scanner, check_markdown,
                                  content_type_of, version_problems)
 from portal.packs.media import caption_problems, content_problem, download_problem
 from portal.packs.model import Change
-from portal.packs.schema import Manifest, check_bank, check_manifest
+from portal.packs.schema import Manifest, check_bank, check_manifest, check_video_fence
 
 STATE_CODES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
@@ -269,13 +273,17 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
                 body = (root / file).read_text(encoding="utf-8")
             except UnicodeDecodeError:
                 problems.append(Problem(file, None, "lesson file is not UTF-8 text"))
+        images, placed = _lesson_media(c, file, body) if file and body else ((), ())
+        for video_in_flow in placed:
+            public.update(video_in_flow.files())
+        public.update(images)
         if kind == "video-series" and video and video.duration_seconds:
             minutes = max(1, round(video.duration_seconds / 60))
         least = item.get("min_minutes")
         lessons.append(Lesson(ident, title, file or "", int(minutes),
                               body, video, c.text(item, "summary", path, required=False, max_len=500), prompts,
                               min_minutes=int(least) if isinstance(least, int) and not isinstance(least, bool)
-                              else None))
+                              else None, media=placed, images=images))
     for lesson in lessons:
         if lesson.file and lesson.body:
             check_markdown(root, lesson.file, lesson.body, problems, public)
@@ -284,6 +292,96 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
                                                         f"`# {lesson.title or 'Lesson title'}` (screen readers move "
                                                         "by headings, and learners skim by them)"))
     return lessons
+
+
+def _lesson_media(c: _Checker, rel: str, body: str) -> tuple[tuple[str, ...], tuple[Video, ...]]:
+    """Images (`![description](../media/x.png)`) and videos (```video fences) a lesson places in
+    its text: each checked by content, and served without being listed as downloads."""
+    base = PurePosixPath(rel).parent
+    images: list[str] = []
+    videos: list[Video] = []
+    for token in _scanner.parse(body):
+        line = token.map[0] + 1 if token.map else None
+        if token.type == "fence" and token.info.strip() == VIDEO_FENCE:
+            video = _fence_video(c, rel, base, line or 1, token.content)
+            if video:
+                videos.append(video)
+        for child in token.children or []:
+            target = str(child.attrGet("src") or "") if child.type == "image" else ""
+            if not target or re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith(("/", "#")):
+                continue
+            resolved = _normalise((base / target.split("#", 1)[0].split("?", 1)[0]).as_posix())
+            if not resolved or not (c.root / resolved).is_file():
+                continue  # check_markdown reports the broken link
+            if not child.content.strip():
+                c.problems.append(Problem(rel, line, f"the image {target} needs a description for learners who "
+                                                     f"cannot see it: ![what the picture shows]({target})"))
+            if message := content_problem(c.root / resolved, target, "image"):
+                c.problems.append(Problem(rel, line, message))
+            else:
+                images.append(resolved)
+    return tuple(dict.fromkeys(images)), tuple(videos)
+
+
+def _fence_video(c: _Checker, rel: str, base: PurePosixPath, line: int, content: str) -> Video | None:
+    def fail(offset: int | None, message: str) -> None:
+        c.problems.append(Problem(rel, line + (offset or 1), f"video: {message}"))
+
+    try:
+        node = compose(content)
+        data = load_authored(content)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        fail(mark.line + 1 if mark else None, f"not valid YAML: {getattr(error, 'problem', error)}")
+        return None
+    lines = _Lines(node)
+    if not isinstance(data, dict):
+        fail(None, "write one `key: value` per line, starting with file: and captions:")
+        return None
+    entry, findings = check_video_fence(data, lines.cut_keys)
+    for finding in findings:
+        if not finding.warning:
+            fail(lines(*finding.path), finding.message)
+    if entry is None:
+        return None
+    if entry.url or not entry.file:
+        fail(lines("file") or lines("url"), "a video in a lesson needs `file:` (a video file in the pack); "
+                                             "link to a video elsewhere with an ordinary Markdown link")
+        return None
+
+    def resolve(key: str, role: str | None) -> str | None:
+        value = getattr(entry, key)
+        if not value:
+            return None
+        resolved = None if value.startswith("/") else _normalise((base / value).as_posix())
+        if resolved is None:
+            fail(lines(key), f"{key} {value} must be a path inside the pack, relative to this lesson")
+            return None
+        full = c.root / resolved
+        if not full.is_file():
+            fail(lines(key), f"{key} names a file that does not exist: {value} (paths here are relative to the "
+                             f"lesson, like links: ../media/clip.mp4)")
+            return None
+        if full.stat().st_size > c.max_file_bytes:
+            fail(lines(key), f"{value} is {full.stat().st_size / 1048576:.2f} MB, over the budget of "
+                             f"{c.max_file_bytes / 1048576:.2f} MB for one file")
+        if role and (message := content_problem(full, value, role)):
+            fail(lines(key), message)
+        return resolved
+
+    file, captions = resolve("file", "video"), resolve("captions", None)
+    if not entry.captions:
+        fail(None, f"the video {entry.file} has no captions; every video needs a WebVTT captions file: add "
+                   "`captions: ../media/<name>.vtt`")
+    elif captions:
+        if not captions.endswith(".vtt"):
+            fail(lines("captions"), f"captions {entry.captions} must be a WebVTT (.vtt) file")
+        else:
+            c.problems.extend(caption_problems(c.root / captions, captions, entry.duration_seconds))
+    light, poster, transcript = resolve("light", "video"), resolve("poster", "image"), resolve("transcript", None)
+    if not (file and captions):
+        return None
+    return Video(file, None, captions, transcript, poster, light, entry.duration_seconds)
 
 
 def _assessments(root, c: _Checker, data: dict, kind: str, problems, max_file_bytes, warnings=None):
