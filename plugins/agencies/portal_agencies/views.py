@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from sqlmodel import select
 
@@ -112,13 +112,26 @@ def leave():
     return redirect(url_for("agencies.home"), code=303)
 
 
+NEW_INVITE_KEY = "agencies_new_invite"
+
+
 @bp.get(f"/<{MAX_ID}:agency_id>/members")
 @login_required
 def members(agency_id: int):
     agency = coordinated(agency_id)
     return render("agencies/members.html", agency=agency, rows=agencies.roster(db(), agency.id),
                   invites=agencies.active_invites(db(), agency.id, now()), button=ButtonForm(),
-                  new_link=request.args.get("link"))
+                  new_link=_take_new_invite_link(agency.id))
+
+
+def _take_new_invite_link(agency_id: int) -> str | None:
+    """The invitation link this browser just made for this agency, shown once. It travels in
+    the signed session, never in the address: a link there could be anyone's (audit finding 10)."""
+    made = session.get(NEW_INVITE_KEY)
+    if not made or made.get("agency_id") != agency_id:
+        return None
+    session.pop(NEW_INVITE_KEY)
+    return made["link"]
 
 
 @bp.post(f"/<{MAX_ID}:agency_id>/invites")
@@ -128,9 +141,9 @@ def invite(agency_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     token = agencies.create_invite(db(), agency, current_user.user.id, now())
-    link = url_for("agencies.join", token=token, _external=False)
+    session[NEW_INVITE_KEY] = {"agency_id": agency.id, "link": url_for("agencies.join", token=token, _external=False)}
     flash(f"New invitation link (valid {agencies.INVITE_DAYS} days); share it with your officers.", "success")
-    return redirect(url_for("agencies.members", agency_id=agency.id, link=link), code=303)
+    return redirect(url_for("agencies.members", agency_id=agency.id), code=303)
 
 
 @bp.post(f"/<{MAX_ID}:agency_id>/invites/<{MAX_ID}:invite_id>/revoke")
