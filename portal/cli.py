@@ -165,7 +165,10 @@ def serve(host: str | None, port: int | None, workers: int, threads: int, mail_s
     if mail_sender:
         children.start("mail sender", [sys.executable, "-m", "portal.cli", "mail", "send", "--watch"], restart=True)
     click.echo(f"Serving the portal on http://{config['HOST']}:{config['PORT']}/ (links use {config['PORTAL_BASE_URL']})")
+    from portal.standards.origin import local_content_binds
+
     children.start("gunicorn", [sys.executable, "-m", "gunicorn", "--bind", f"{config['HOST']}:{config['PORT']}",
+                                *local_content_binds(config),  # cmi5/SCORM packages' own origin, when local
                                 "--workers", str(workers), "--threads", str(threads),
                                 "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
                                 "portal:create_app()"], main=True)

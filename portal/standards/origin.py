@@ -42,3 +42,13 @@ def init_app(app: Flask) -> None:
         if on_content_host != (request.blueprint == CONTENT_BLUEPRINT):
             return error_page(404)
         return None
+
+
+def local_content_binds(config: dict) -> list[str]:
+    """gunicorn `--bind` arguments that also serve a local CONTENT_BASE_URL (`make run`): the
+    content origin is then a second port of the same app. A content host elsewhere (production)
+    is routed to the app by the operator's proxy, so nothing is added."""
+    parts = urlsplit(config["CONTENT_BASE_URL"])
+    if parts.hostname not in ("localhost", "127.0.0.1") or parts.port in (None, config["PORT"]):
+        return []
+    return ["--bind", f"{config['HOST']}:{parts.port}"]
