@@ -45,12 +45,19 @@ def parse_attendee_emails(text: str) -> list[str]:
     return emails
 
 
+UNCONFIRMED_TRAINER = ("Confirm your email address before you log a showing: use the link we mailed you. "
+                      "A showing goes into the training history of the officers you list.")
+
+
 def log_showing(db: Session, trainer: User, pack: Pack, episode_id: str, *, shown_on: date, today: date,
                 agency: str, officers_present: int, attendee_emails: list[str], notes: str,
                 now: datetime) -> RollCallShowing:
     """Record a showing. Listed addresses that belong to portal accounts link the showing
     to those officers' history; others are ignored without saying which, so the form
-    never tells anyone whether an address has an account."""
+    never tells anyone whether an address has an account. Only a confirmed account may log:
+    a showing goes into other people's training history."""
+    if not trainer.is_verified:
+        raise RollCallError(UNCONFIRMED_TRAINER, status=403)
     if pack.kind != "video-series":
         raise RollCallError("Only video series are shown at roll call.", status=404)
     episode = pack.lesson(episode_id)
@@ -113,12 +120,15 @@ def delete_showing(db: Session, trainer_id: int, showing_id: int) -> None:
     db.commit()
 
 
-def attended(db: Session, user_id: int) -> list[RollCallShowing]:
-    """Showings an officer was recorded at, for their training history."""
-    return list(db.exec(select(RollCallShowing).join(RollCallAttendee,
-                                                     RollCallAttendee.showing_id == RollCallShowing.id)
-                        .where(RollCallAttendee.user_id == user_id)
-                        .order_by(RollCallShowing.shown_on.desc(), RollCallShowing.id.desc())).all())
+def attended(db: Session, user_id: int) -> list[tuple[RollCallShowing, str]]:
+    """Showings an officer was recorded at, each with the name of the trainer who logged it,
+    for their training history."""
+    return [(showing, trainer_name) for showing, trainer_name in db.exec(
+        select(RollCallShowing, User.name)
+        .join(RollCallAttendee, RollCallAttendee.showing_id == RollCallShowing.id)
+        .join(User, User.id == RollCallShowing.trainer_id)
+        .where(RollCallAttendee.user_id == user_id)
+        .order_by(RollCallShowing.shown_on.desc(), RollCallShowing.id.desc())).all()]
 
 
 CSV_COLUMNS = ["date", "agency", "series", "episode", "officers_present", "portal_accounts_listed",

@@ -118,7 +118,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("certificates.pdf", "GET"): LEARNER_ONLY,
     # roll call: any signed-in trainer logs showings; a showing is its trainer's alone
     ("rollcall.log_showing", "GET"): SIGNED_IN,
-    ("rollcall.log_showing", "POST"): SIGNED_IN,
+    ("rollcall.log_showing", "POST"): row("ok", unverified="forbidden"),  # a showing enters others' history
     ("rollcall.my_log", "GET"): SIGNED_IN,
     ("rollcall.my_log_csv", "GET"): SIGNED_IN,
     ("rollcall.delete", "POST"): COORDINATOR_ONLY,  # showing A was logged by the coordinator
