@@ -106,28 +106,21 @@ def mail_group() -> None:
 @click.option("--interval", default=5.0, show_default=True)
 @with_appcontext
 def mail_send(watch: bool, interval: float) -> None:
-    """Deliver queued mail; failed messages are retried later with back-off."""
-    from portal.mail.services import pending_count, send_due_messages
-    from portal.mail.transports import transport_from_config
-    from portal.common.web import services
+    """Deliver queued mail; failed messages are retried later with back-off.
 
-    s = services()
-    transport = transport_from_config(current_app.config)
-    stop = []
-    if watch:  # a service manager stops the watcher with SIGTERM; let it finish the message in hand
-        signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
-    while True:
-        report = send_due_messages(s.database.session, transport, current_app.config["MAIL_FROM"], s.clock.now)
-        if not watch:
-            with s.database.session() as db:
-                click.echo(f"sent {report.sent}, failed {report.failed}, waiting {pending_count(db)}")
-            return
-        if report.sent or report.failed:
-            click.echo(f"mail: sent {report.sent}, failed {report.failed}")
-        for _ in range(max(1, int(interval * 10))):
-            if stop:
-                return
-            time.sleep(0.1)
+    One pass exits 0 when nothing failed, 1 when a message failed (it will be retried) or was
+    refused for good, 2 when the mail server refuses the portal itself (say, its password)."""
+    from portal.mail.sender import watch_outbox, one_pass
+
+    if watch:
+        watch_outbox(current_app, interval)
+        return
+    report, waiting = one_pass(current_app)
+    click.echo(f"sent {report.sent}, failed {report.failed}, refused {report.refused}, waiting {waiting}")
+    if report.problem:
+        click.echo(f"error: {report.problem}", err=True)
+        sys.exit(2)
+    sys.exit(1 if report.failed or report.refused else 0)
 
 
 # -- serving ----------------------------------------------------------------

@@ -173,6 +173,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_USERNAME", text, "", "relay credentials"),
     Setting("SMTP_PASSWORD", text, "", "relay credentials", secret=True),
     Setting("SMTP_TIMEOUT", number(), "10", "seconds to wait for the relay"),
+    Setting("MAIL_SENDER_MAX_SILENCE", integer(0), "120",
+            "seconds without a mail sender heartbeat before /readyz fails (0: not checked)"),
     # Tokens and sessions.
     Setting("VERIFY_TOKEN_HOURS", integer(1), "48", "life of an email confirmation link"),
     Setting("RESET_TOKEN_MINUTES", integer(1), "60", "life of a password reset link"),

@@ -6,7 +6,7 @@ from portal.accounts.models import AccountToken, LoginSession, User, UserRole
 from portal.certificates.models import Certificate
 from portal.common.storage import StoredFile
 from portal.learning.models import Attempt, AttemptItem, Attestation, Enrollment, ItemStat, LessonProgress
-from portal.mail.models import OutboxMessage
+from portal.mail.models import MailSenderHeartbeat, OutboxMessage
 from portal.reports.models import ProviderStaff
 from portal.rollcall.models import RollCallAttendee, RollCallShowing
 from portal.standards.models import (StdPackage, StdRegistration, StdRegistrationAu, StdSession, XapiDocument,
@@ -16,6 +16,6 @@ from portal.support.models import AuditEntry, ContactRequest
 metadata = SQLModel.metadata
 
 __all__ = ["Attempt", "AttemptItem", "ItemStat", "Attestation", "Certificate", "Enrollment", "LessonProgress",
-           "AccountToken", "AuditEntry", "ContactRequest", "LoginSession", "OutboxMessage",
+           "AccountToken", "AuditEntry", "ContactRequest", "LoginSession", "MailSenderHeartbeat", "OutboxMessage",
            "ProviderStaff", "RollCallAttendee", "RollCallShowing", "StoredFile", "User", "UserRole", "metadata",
            "StdPackage", "StdRegistration", "StdRegistrationAu", "StdSession", "XapiDocument", "XapiStatement"]
