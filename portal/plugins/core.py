@@ -11,7 +11,8 @@ def portal_navigation(user):
     items = [("Home", "site.home"), ("Catalog", "catalog.index")]
     if getattr(user, "is_authenticated", False):
         items.append(("My courses", "learning.my_courses"))
-    items += [("Resources", "rollcall.resources"), ("FAQ", "site.faq"), ("Contact", "site.contact")]
+    items += [("Roll call", "rollcall.index"), ("Resources", "rollcall.resources"), ("FAQ", "site.faq"),
+              ("Contact", "site.contact")]
     if getattr(user, "is_authenticated", False) and user.has_role("support", "admin"):
         items.append(("Support", "support.search"))
     if getattr(user, "is_authenticated", False) and user.has_role("admin"):

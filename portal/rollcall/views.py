@@ -17,6 +17,7 @@ from portal.learning.web import pack_or_404, portal_tz
 from portal.packs.registry import files_base, render_lesson
 from portal.rollcall import services as rollcall
 from portal.rollcall.library import search_resources
+from portal.rollcall.renditions import projector_sources, rendition_choices
 
 bp = Blueprint("rollcall", __name__, template_folder="templates")
 
@@ -96,8 +97,19 @@ def projector(pack_id: str, episode_id: str):
     pack = series_or_404(pack_id)
     current = episode_or_404(pack, episode_id)
     previous, following = _neighbours(pack, current)
+    # The trainer's pick (?rendition=light|full|<height>) follows them from episode to episode.
+    choice = request.args.get("rendition", "")[:10] or None
     return render("rollcall/projector.html", pack=pack, episode=current, files=files_base(pack),
-                  previous=previous, next=following, light=request.args.get("rendition") == "light")
+                  previous=previous, next=following, light=choice == "light", rendition=choice,
+                  sources=projector_sources(current.video, choice) if current.video else [],
+                  choices=rendition_choices(current.video) if current.video else [])
+
+
+@bp.get("/rollcall")
+def index():
+    """The video series for roll call, one menu click from anywhere."""
+    series = [pack for pack in current_app.extensions["packs"].all() if pack.kind == "video-series"]
+    return render("rollcall/index.html", series=series)
 
 
 @bp.route("/series/<pack_id>/<episode_id>/log", methods=["GET", "POST"])

@@ -69,6 +69,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("rollcall.episode", "GET"): PUBLIC,
     ("rollcall.projector", "GET"): PUBLIC,
     ("rollcall.resources", "GET"): PUBLIC,
+    ("rollcall.index", "GET"): PUBLIC,
     # public verification of a certificate by its number (printed on the certificate for employers)
     ("certificates.verify_form", "GET"): PUBLIC,
     ("certificates.verify", "GET"): PUBLIC,
