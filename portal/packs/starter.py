@@ -120,7 +120,7 @@ QUESTIONS = '''questions:
   - id: practices
     use: [pre, post]
     type: multiple
-    text: Which of these are good practices? Choose all that apply.
+    text: Which of these are good practices?
     choices:
       - {id: a, text: A good practice, correct: true}
       - {id: b, text: Another good practice, correct: true}

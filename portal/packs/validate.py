@@ -32,6 +32,9 @@ DOWNLOAD_CHECKS: list[Callable[[Path, str], str | None]] = [active_content.activ
                                                              download_problem]
 
 
+ALL_THAT_APPLY = re.compile(r"\b(choose|select|check|mark|pick|tick) all (that|which) apply\b", re.I)
+
+
 def _outside(name: str) -> bool:
     return name.startswith("/") or ".." in PurePosixPath(name).parts
 
@@ -418,6 +421,11 @@ def _questions(root: Path, bank: str, problems: list[Problem], max_file_bytes: i
     _, findings = check_bank(data, lines.cut_keys)
     questions = _question_list(c, data)
     add_findings(problems, warnings, findings, bank, lines)
+    for index, question in enumerate(questions):
+        if warnings is not None and question.type == "multiple" and ALL_THAT_APPLY.search(question.text):
+            warnings.append(Problem(bank, lines("questions", index, "text"), "the portal already adds \"(Choose all "
+                                    "that apply.)\" to every multiple-choice question; take it out of the text so "
+                                    "learners do not read it twice", True))
     return questions
 
 

@@ -360,3 +360,13 @@ def test_course_page_tells_a_learner_in_progress_what_changed(make_app, pack):
 def test_changelog_mistakes(pack, entry, fragment):
     pack.append("pack.yaml", "changelog:\n" + entry)
     expect_problem(pack.problems(), "pack.yaml", ANY_LINE, fragment)
+
+
+# -- unclear: what the portal adds itself ------------------------------------------------
+
+def test_choose_all_that_apply_in_the_text_warns_that_the_portal_adds_it(pack):
+    pack.replace("text: Which of these are good practices?", "text: Which of these are good practices? Select all "
+                 "that apply.", rel="questions.yaml")
+    assert pack.problems() == []
+    expect_problem(warnings_of(pack), "questions.yaml", pack.line_of("Select all", "questions.yaml"),
+                   "already adds", "Choose all that apply")
