@@ -42,6 +42,11 @@ def configure_settings(app: Flask, test_config: dict | None) -> None:
         for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
             if not (test_config and key in test_config):
                 config[key] = secure
+        # Secure cookies take the __Host- prefix: a browser then takes them only over https, for
+        # this host and path /, never set by a neighbouring subdomain (cookie tossing).
+        for name, flag in (("SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE"), ("REMEMBER_COOKIE_NAME", "REMEMBER_COOKIE_SECURE")):
+            if config[flag] and not config[name].startswith("__Host-") and not (test_config and name in test_config):
+                config[name] = "__Host-" + config[name]
         finish_config(config)
     except SettingError as error:
         exit_on_setting_error(error)

@@ -329,10 +329,10 @@ def test_pages_for_visitors_are_not_marked_no_store(client):
 def test_the_session_cookie_is_httponly_and_samesite_lax(client, app):
     make_user(app)
     response = client.get("/account/login")
-    [header] = set_cookie_headers(response, "portal_session")
+    [header] = set_cookie_headers(response, app.config["SESSION_COOKIE_NAME"])
     assert "HttpOnly" in header and "SameSite=Lax" in header
     response = log_in(client, remember=True)
-    for name in ("portal_session", "portal_remember"):
+    for name in (app.config["SESSION_COOKIE_NAME"], app.config["REMEMBER_COOKIE_NAME"]):
         [header] = set_cookie_headers(response, name)
         assert "HttpOnly" in header and "SameSite=Lax" in header
 
@@ -356,8 +356,8 @@ def test_cookies_are_secure_when_the_base_url_is_https(monkeypatch, make_app, ba
                                                  "remember": "y"},
                       headers={"Referer": origin + "/account/login"})  # CSRF checks the referrer over https
     assert response.status_code == 302
-    for name in ("portal_session", "portal_remember"):
-        [header] = set_cookie_headers(response, name)
+    for name in ("portal_session", "portal_remember"):  # over https with the __Host- prefix
+        [header] = set_cookie_headers(response, ("__Host-" if secure else "") + name)
         assert ("Secure" in header.split("; ")) is secure, header
 
 
@@ -375,7 +375,7 @@ def test_an_app_built_from_the_environment_sets_secure_cookies(monkeypatch, tmp_
     app = create_app({"TESTING": True})
     try:
         response = app.test_client().get("/account/login", base_url="https://localhost")
-        [header] = set_cookie_headers(response, "portal_session")
+        [header] = set_cookie_headers(response, "__Host-portal_session")
         assert "Secure" in header.split("; ") and "HttpOnly" in header and "SameSite=Lax" in header
         assert response.headers.get("Strict-Transport-Security", "").startswith("max-age=")
     finally:

@@ -13,7 +13,7 @@ from tests.helpers import (PASSWORD, clone_client, cookie_value, csrf_token, get
                            make_user, outbox, services, session_data, set_cookie_headers, submit, without_csrf)
 
 NEW_PASSWORD = "a fresh and entirely different passphrase"
-SESSION, REMEMBER = "portal_session", "portal_remember"
+SESSION, REMEMBER = "__Host-portal_session", "__Host-portal_remember"  # the tests' base URL is https
 
 
 def login_sessions(app, user_id=None) -> list[LoginSession]:

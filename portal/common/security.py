@@ -26,6 +26,11 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+# The longest text any form field takes is 20,000 characters (roll-call attendees). A value
+# far past that is never real input: refuse the request whole, and never echo it back.
+MAX_FIELD_CHARS = 100_000
+
+
 def email_key() -> str:
     """Rate-limit key for per-address limits; checked before any password hashing."""
     return "email:" + (request.form.get("email") or "").strip().lower()[:254]
@@ -97,6 +102,12 @@ def refuse_nul_characters():
 
         return error_page(400, "What you sent contains a NUL character, which the portal does not accept. "
                                "Remove it and try again.")
+    if any(isinstance(value, str) and len(value) > MAX_FIELD_CHARS for value in values):
+        from portal.common.errors import error_page
+
+        # 413, and the value is not repeated back: a page echoing megabytes helps no one.
+        return error_page(413, f"A field you sent is too long (over {MAX_FIELD_CHARS:,} characters). "
+                               "Nothing was saved; shorten it and try again.")
     return None
 
 

@@ -33,7 +33,7 @@ SCORE_PATTERNS = [re.compile(p, re.I) for p in (
 BARE_SCORE = re.compile(r"(^|[,;:\"\s\[])37(\.0+)?([,;\"\s\]}]|$)", re.M)
 TEXT_TYPES = ("text/", "application/json", "message/rfc822")
 TEST_FORM = re.compile(r'<form\b[^>]*action="/learn/[^"]+/tests/(pre|post)/submit"')
-SESSION_COOKIES = ("portal_session", "portal_remember")
+SESSION_COOKIES = ("__Host-portal_session", "__Host-portal_remember", "portal_session", "portal_remember")
 
 
 def test_the_score_patterns_catch_every_rendering_of_the_marker():

@@ -203,7 +203,7 @@ def test_logging_in_sets_only_secure_httponly_samesite_cookies(world):
                                                    "password": PASSWORD, "remember": "y"})
     assert response.status_code == 302
     names = {c.split("=", 1)[0] for c in response.headers.getlist("Set-Cookie")}
-    assert {"portal_session", "portal_remember"} <= names, names
+    assert {"__Host-portal_session", "__Host-portal_remember"} <= names, names  # https: the __Host- prefix
     assert_clean(response, True, "logging in", "/account/login")
     logout = client.post("/account/logout", data={"csrf_token": csrf_token(client, "/account/profile")})
     assert logout.status_code in (302, 303)
