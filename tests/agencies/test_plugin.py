@@ -29,7 +29,8 @@ EXPECTED_ENDPOINTS = {
     "agencies.roster_export", "agencies.new_award", "agencies.award", "agencies.new_sro", "agencies.sro",
     "agencies.sro_certificate", "agencies.certificate_mail", "agencies.claim", "agencies.delete_expense",
     "agencies.claim_pdf", "agencies.roster_records", "agencies.roster_records_preview",
-    "agencies.roster_records_apply",
+    "agencies.roster_records_apply", "agencies.award_edit", "agencies.award_delete", "agencies.sro_delete",
+    "agencies.member_remove",
 }
 
 

@@ -74,7 +74,7 @@ def test_importing_a_roster_creates_awards_and_sro_records(frozen_app, agency, c
     # Each record has its history and the import is in the audit log once.
     assert len(rows(frozen_app, AgencyChange, record_kind="sro")) == 2
     assert [e.action for e in rows(frozen_app, AuditEntry) if e.action.startswith("agency.")] \
-        == ["agency.roster.import"]
+        == ["agency.agency.create", "agency.member.create", "agency.roster.import"]
 
 
 def test_the_preview_lists_new_changed_unchanged_and_errors_and_writes_nothing(frozen_app, agency, coord):

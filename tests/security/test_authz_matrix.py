@@ -179,6 +179,12 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("agencies.roster_records_preview", "POST"): COORDINATOR_ONLY,
     # the coordinator's post carries no previewed file here: a 400, and nothing written
     ("agencies.roster_records_apply", "POST"): row("missing", coordinator="bad"),
+    ("agencies.award_edit", "GET"): COORDINATOR_ONLY,
+    ("agencies.award_edit", "POST"): COORDINATOR_ONLY,
+    # the world's award has SROs: deleting it is refused until they are gone
+    ("agencies.award_delete", "POST"): row("missing", coordinator="refused"),
+    ("agencies.sro_delete", "POST"): COORDINATOR_ONLY,
+    ("agencies.member_remove", "POST"): COORDINATOR_ONLY,
     ("agencies.new_award", "GET"): COORDINATOR_ONLY,
     ("agencies.new_award", "POST"): COORDINATOR_ONLY,
     ("agencies.award", "GET"): COORDINATOR_ONLY,
@@ -261,6 +267,8 @@ def form_data(world, endpoint: str) -> dict:
         "agencies.new_award": {"award_number": "NEW-1", "award_date": "2026-04-01", "funded_positions": "1",
                                "mou_submitted_on": ""},
         "agencies.award": {"mou_submitted_on": "2026-05-01"},
+        "agencies.award_edit": {"award_number": "EDITED-1", "award_date": "2026-03-02", "funded_positions": "5",
+                                "mou_submitted_on": ""},
         "agencies.new_sro": sro_form(role="backfill", placement_date="2026-05-01"),
         "agencies.sro": sro_form(),
         "agencies.claim": {"category": "lodging", "description": "Hotel", "incurred_on": "2026-06-01",

@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user, login_required
 
 from portal.common.web import db, now, render, services
-from portal_agencies import rules
+from portal_agencies import editing, history, rules
 from portal_agencies import services as agencies
 from portal_agencies.forms import AwardForm, ButtonForm, ExpenseForm, MouForm, SroForm
 from portal_agencies.views import MAX_ID, _fail, bp, coordinated, today
@@ -41,14 +41,16 @@ def new_award(agency_id: int):
     if form.validate_on_submit():
         try:
             award = agencies.add_award(db(), agency, form.award_number.data, form.award_date.data,
-                                       form.funded_positions.data, form.mou_submitted_on.data, now(), today())
+                                       form.funded_positions.data, form.mou_submitted_on.data, now(), today(),
+                                       actor_id=current_user.user.id)
         except agencies.AgencyError as error:
             _fail(form, error)
         else:
             flash(f"Award {award.award_number} recorded. The MOU is due {rules.mou_due(award.award_date):%B %-d, %Y}.",
                   "success")
             return redirect(url_for("agencies.award", agency_id=agency.id, award_id=award.id), code=303)
-    return render("agencies/award_form.html", agency=agency, form=form, status=422 if form.errors or form.form_errors else 200)
+    return render("agencies/award_form.html", agency=agency, form=form, award=None,
+                  status=422 if form.errors or form.form_errors else 200)
 
 
 @bp.route(f"/<{MAX_ID}:agency_id>/awards/<{MAX_ID}:award_id>", methods=["GET", "POST"])
@@ -63,14 +65,13 @@ def award(agency_id: int, award_id: int):
         elif form.mou_submitted_on.data and form.mou_submitted_on.data > today():
             form.mou_submitted_on.errors = ["The MOU submission date cannot be in the future."]
         else:
-            award.mou_submitted_on = form.mou_submitted_on.data
-            db().add(award)
-            db().commit()
+            editing.set_mou(db(), award, form.mou_submitted_on.data, current_user.user.id, now())
             flash("MOU date saved.", "success")
             return redirect(url_for("agencies.award", agency_id=agency.id, award_id=award.id), code=303)
     items = [i for i in agencies.dashboard(db(), agency.id, today()) if i.award.id == award.id]
     return render("agencies/award.html", agency=agency, award=award, form=form, items=items,
-                  mou_due=rules.mou_due(award.award_date), status=422 if form.errors else 200)
+                  mou_due=rules.mou_due(award.award_date), changes=history.history_of(db(), agency.id, "award", award.id),
+                  status=422 if form.errors else 200)
 
 
 def _read_certificate(form: SroForm):
@@ -95,7 +96,8 @@ def _save_sro(agency, award, sro, form):
         saved = agencies.save_sro(db(), award, sro, name=form.name.data, role=form.role.data,
                                   hire_date=form.hire_date.data, placement_date=form.placement_date.data,
                                   training_completed=form.training_completed.data,
-                                  expenses_submitted=form.expenses_submitted.data, today=today(), now=now())
+                                  expenses_submitted=form.expenses_submitted.data, today=today(), now=now(),
+                                  actor_id=current_user.user.id)
         if certificate:
             data, kind = certificate
             key = f"agencies/{agency.id}/sro/{saved.id}/certificate{ALLOWED_CERTIFICATE_TYPES[kind]}"
@@ -143,6 +145,7 @@ def sro(agency_id: int, sro_id: int):
         pass
     return render("agencies/sro_form.html", agency=agency, award=award, sro=record, form=form, evaluation=evaluation,
                   response_center=rules.RESPONSE_CENTER_REMINDER,
+                  changes=history.history_of(db(), agency.id, "sro", record.id),
                   status=422 if form.errors or form.form_errors else 200)
 
 
@@ -212,7 +215,8 @@ def claim(agency_id: int, sro_id: int):
     if form.validate_on_submit():
         try:
             agencies.add_expense(db(), record, form.category.data, form.description.data, form.incurred_on.data,
-                                 agencies.parse_amount(form.amount.data))
+                                 agencies.parse_amount(form.amount.data), agency_id=agency.id,
+                                 actor_id=current_user.user.id, now=now())
         except agencies.AgencyError as error:
             db().rollback()
             _fail(form, error)
@@ -232,7 +236,8 @@ def delete_expense(agency_id: int, sro_id: int, expense_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        agencies.delete_expense(db(), record.id, expense_id)
+        agencies.delete_expense(db(), record.id, expense_id, agency_id=agency.id, actor_id=current_user.user.id,
+                                now=now())
     except agencies.AgencyError:
         abort(404)
     return redirect(url_for("agencies.claim", agency_id=agency.id, sro_id=record.id), code=303)

@@ -16,7 +16,7 @@ from portal.accounts.models import User
 from portal.accounts.sessions import hash_token
 from portal.certificates.models import Certificate
 from portal.learning.models import Enrollment
-from portal_agencies import rules
+from portal_agencies import history, rules
 from portal_agencies.models import (Agency, AgencyInvite, AgencyMember, ChpAward, ReminderSent,
                                     SchoolResourceOfficer, TravelExpense)
 
@@ -42,7 +42,8 @@ def membership_of_user_id(db: Session, user_id: int) -> AgencyMember | None:
     return db.exec(_MEMBERSHIP, params={"user_id": user_id}).first()
 
 
-def create_agency(db: Session, name: str, coordinator: User, now: datetime, program_manager_email: str = "") -> Agency:
+def create_agency(db: Session, name: str, coordinator: User, now: datetime, program_manager_email: str = "",
+                  actor_id: int | None = None) -> Agency:
     name = " ".join((name or "").split())
     if not name or len(name) > 160:
         raise AgencyError("Enter the agency's name (at most 160 characters).", "name")
@@ -59,7 +60,14 @@ def create_agency(db: Session, name: str, coordinator: User, now: datetime, prog
     except IntegrityError:
         db.rollback()
         raise AgencyError("An agency with that name already exists.", "name")
-    db.add(AgencyMember(agency_id=agency.id, user_id=coordinator.id, role=COORDINATOR, joined_at=now))
+    member = AgencyMember(agency_id=agency.id, user_id=coordinator.id, role=COORDINATOR, joined_at=now)
+    db.add(member)
+    db.flush()
+    history.record_change(db, agency_id=agency.id, kind="agency", record_id=agency.id, action="create",
+                          actor_id=actor_id, now=now, after=history.snapshot("agency", agency), label=agency.name)
+    history.record_change(db, agency_id=agency.id, kind="member", record_id=member.id, action="create",
+                          actor_id=actor_id, now=now, after=history.snapshot("member", member),
+                          target_user_id=coordinator.id)
     db.commit()
     return agency
 
@@ -72,10 +80,14 @@ def coordinator_agency(db: Session, user_id: int, agency_id: int) -> Agency | No
     return db.get(Agency, agency_id)
 
 
-def create_invite(db: Session, agency: Agency, by_user_id: int, now: datetime) -> str:
+def create_invite(db: Session, agency: Agency, by_user_id: int | None, now: datetime, multi_use: bool = False) -> str:
     token = secrets.token_urlsafe(24)
-    db.add(AgencyInvite(agency_id=agency.id, token_hash=hash_token(token), created_by=by_user_id, created_at=now,
-                        expires_at=now + timedelta(days=INVITE_DAYS)))
+    invite = AgencyInvite(agency_id=agency.id, token_hash=hash_token(token), created_by=by_user_id, created_at=now,
+                          expires_at=now + timedelta(days=INVITE_DAYS), multi_use=multi_use)
+    db.add(invite)
+    db.flush()
+    history.record_change(db, agency_id=agency.id, kind="invite", record_id=invite.id, action="create",
+                          actor_id=by_user_id, now=now, after=history.snapshot("invite", invite))
     db.commit()
     return token
 
@@ -87,11 +99,14 @@ def active_invites(db: Session, agency_id: int, now: datetime) -> list[AgencyInv
                         .order_by(AgencyInvite.created_at.desc())).all())
 
 
-def revoke_invite(db: Session, agency_id: int, invite_id: int, now: datetime) -> None:
+def revoke_invite(db: Session, agency_id: int, invite_id: int, now: datetime, actor_id: int | None = None) -> None:
     invite = db.get(AgencyInvite, invite_id)
     if invite is None or invite.agency_id != agency_id:
         raise AgencyError("There is no such invitation.", status=404)
+    before = history.snapshot("invite", invite)
     invite.revoked_at = now
+    history.record_change(db, agency_id=agency_id, kind="invite", record_id=invite.id, action="update",
+                          actor_id=actor_id, now=now, before=before, after=history.snapshot("invite", invite))
     db.add(invite)
     db.commit()
 
@@ -119,8 +134,13 @@ def join_with_invite(db: Session, token: str, user: User, now: datetime) -> Agen
         if member.agency_id == agency.id:
             return agency
         raise AgencyError("You already belong to another agency. Leave it first, from your profile.", status=409)
-    db.add(AgencyMember(agency_id=agency.id, user_id=user.id, role=OFFICER, joined_at=now))
+    joined = AgencyMember(agency_id=agency.id, user_id=user.id, role=OFFICER, joined_at=now)
+    db.add(joined)
     try:
+        db.flush()
+        history.record_change(db, agency_id=agency.id, kind="member", record_id=joined.id, action="create",
+                              actor_id=user.id, now=now, after=history.snapshot("member", joined),
+                              target_user_id=user.id, label="joined with an invitation")
         db.commit()
     except IntegrityError:
         db.rollback()
@@ -128,7 +148,7 @@ def join_with_invite(db: Session, token: str, user: User, now: datetime) -> Agen
     return agency
 
 
-def leave_agency(db: Session, user_id: int) -> None:
+def leave_agency(db: Session, user_id: int, now: datetime | None = None) -> None:
     member = membership_of_user_id(db, user_id)
     if member is None:
         raise AgencyError("You do not belong to an agency.", status=404)
@@ -139,11 +159,16 @@ def leave_agency(db: Session, user_id: int) -> None:
         if not others:
             raise AgencyError("You are the agency's only coordinator. Make another member a coordinator first.",
                               status=409)
+    if now is not None:
+        history.record_change(db, agency_id=member.agency_id, kind="member", record_id=member.id, action="delete",
+                              actor_id=user_id, now=now, before=history.snapshot("member", member),
+                              target_user_id=user_id, label="left the agency")
     db.delete(member)
     db.commit()
 
 
-def set_member_role(db: Session, agency_id: int, member_id: int, role: str) -> None:
+def set_member_role(db: Session, agency_id: int, member_id: int, role: str, actor_id: int | None = None,
+                    now: datetime | None = None) -> None:
     member = db.get(AgencyMember, member_id)
     if member is None or member.agency_id != agency_id or role not in (COORDINATOR, OFFICER):
         raise AgencyError("There is no such member.", status=404)
@@ -153,8 +178,13 @@ def set_member_role(db: Session, agency_id: int, member_id: int, role: str) -> N
             AgencyMember.id != member_id)).one()
         if not others:
             raise AgencyError("An agency needs at least one coordinator.", status=409)
+    before = history.snapshot("member", member)
     member.role = role
     db.add(member)
+    if now is not None:
+        history.record_change(db, agency_id=agency_id, kind="member", record_id=member.id, action="update",
+                              actor_id=actor_id, now=now, before=before, after=history.snapshot("member", member),
+                              target_user_id=member.user_id)
     db.commit()
 
 
@@ -189,7 +219,7 @@ def roster(db: Session, agency_id: int) -> list[RosterRow]:
 # -- awards and SROs --------------------------------------------------------
 
 def add_award(db: Session, agency: Agency, award_number: str, award_date: date, funded_positions: int,
-              mou_submitted_on: date | None, now: datetime, today: date) -> ChpAward:
+              mou_submitted_on: date | None, now: datetime, today: date, actor_id: int | None = None) -> ChpAward:
     award_number = (award_number or "").strip()
     if not award_number or len(award_number) > 60:
         raise AgencyError("Enter the award number (at most 60 characters).", "award_number")
@@ -205,6 +235,10 @@ def add_award(db: Session, agency: Agency, award_number: str, award_date: date, 
                      funded_positions=funded_positions, mou_submitted_on=mou_submitted_on, created_at=now)
     db.add(award)
     try:
+        db.flush()
+        history.record_change(db, agency_id=agency.id, kind="award", record_id=award.id, action="create",
+                              actor_id=actor_id, now=now, after=history.snapshot("award", award),
+                              label=award_number)
         db.commit()
     except IntegrityError:
         db.rollback()
@@ -225,7 +259,8 @@ def sro_of(db: Session, agency_id: int, sro_id: int) -> tuple[SchoolResourceOffi
 
 def save_sro(db: Session, award: ChpAward, sro: SchoolResourceOfficer | None, *, name: str, role: str,
              hire_date: date | None, placement_date: date | None, training_completed: date | None,
-             expenses_submitted: date | None, today: date, now: datetime) -> SchoolResourceOfficer:
+             expenses_submitted: date | None, today: date, now: datetime,
+             actor_id: int | None = None) -> SchoolResourceOfficer:
     name = " ".join((name or "").split())
     if not name or len(name) > 120:
         raise AgencyError("Enter the officer's name.", "name")
@@ -245,10 +280,15 @@ def save_sro(db: Session, award: ChpAward, sro: SchoolResourceOfficer | None, *,
                            expenses_submitted, today)
     except rules.RuleError as error:
         raise AgencyError(error.message, getattr(error, "column", None))
+    before = history.snapshot("sro", sro) if sro is not None else None
     sro = sro or SchoolResourceOfficer(award_id=award.id, name=name, role=role, created_at=now)
     sro.name, sro.role, sro.hire_date, sro.placement_date = name, role, hire_date, placement_date
     sro.training_completed, sro.expenses_submitted = training_completed, expenses_submitted
     db.add(sro)
+    db.flush()
+    history.record_change(db, agency_id=award.agency_id, kind="sro", record_id=sro.id,
+                          action="update" if before is not None else "create", actor_id=actor_id, now=now,
+                          before=before, after=history.snapshot("sro", sro), label=name)
     db.commit()
     return sro
 
@@ -271,7 +311,8 @@ def parse_amount(text: str) -> Decimal:
 
 
 def add_expense(db: Session, sro: SchoolResourceOfficer, category: str, description: str, incurred_on: date,
-                amount: Decimal) -> TravelExpense:
+                amount: Decimal, *, agency_id: int | None = None, actor_id: int | None = None,
+                now: datetime | None = None) -> TravelExpense:
     if sro.role == "backfill":
         raise AgencyError("A backfill SRO's training is paid by the agency: there is no reimbursement claim.",
                           status=409)
@@ -283,6 +324,11 @@ def add_expense(db: Session, sro: SchoolResourceOfficer, category: str, descript
     expense = TravelExpense(sro_id=sro.id, category=category, description=description, incurred_on=incurred_on,
                             amount=amount)
     db.add(expense)
+    if agency_id is not None and now is not None:
+        db.flush()
+        history.record_change(db, agency_id=agency_id, kind="expense", record_id=expense.id, action="create",
+                              actor_id=actor_id, now=now, after=history.snapshot("expense", expense),
+                              label=f"claim of SRO {sro.id}")
     db.commit()
     return expense
 
@@ -292,10 +338,15 @@ def expenses_of(db: Session, sro_id: int) -> list[TravelExpense]:
                         .order_by(TravelExpense.incurred_on, TravelExpense.id)).all())
 
 
-def delete_expense(db: Session, sro_id: int, expense_id: int) -> None:
+def delete_expense(db: Session, sro_id: int, expense_id: int, *, agency_id: int | None = None,
+                   actor_id: int | None = None, now: datetime | None = None) -> None:
     expense = db.get(TravelExpense, expense_id)
     if expense is None or expense.sro_id != sro_id:
         raise AgencyError("There is no such expense.", status=404)
+    if agency_id is not None and now is not None:
+        history.record_change(db, agency_id=agency_id, kind="expense", record_id=expense.id, action="delete",
+                              actor_id=actor_id, now=now, before=history.snapshot("expense", expense),
+                              label=f"claim of SRO {sro_id}")
     db.delete(expense)
     db.commit()
 

@@ -66,7 +66,7 @@ def create():
                 raise agencies.AgencyError("No account uses that email. The coordinator signs up first.",
                                            "coordinator_email")
             agency = agencies.create_agency(db(), form.name.data, coordinator, now(),
-                                            form.program_manager_email.data or "")
+                                            form.program_manager_email.data or "", actor_id=current_user.user.id)
         except agencies.AgencyError as error:
             db().rollback()
             _fail(form, error)
@@ -104,7 +104,7 @@ def leave():
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        agencies.leave_agency(db(), current_user.user.id)
+        agencies.leave_agency(db(), current_user.user.id, now())
     except agencies.AgencyError as error:
         flash(error.message, "error")
     else:
@@ -153,7 +153,7 @@ def revoke(agency_id: int, invite_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        agencies.revoke_invite(db(), agency.id, invite_id, now())
+        agencies.revoke_invite(db(), agency.id, invite_id, now(), actor_id=current_user.user.id)
     except agencies.AgencyError:
         abort(404)
     flash("The invitation link no longer works.", "info")
@@ -167,7 +167,7 @@ def member_role(agency_id: int, member_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        agencies.set_member_role(db(), agency.id, member_id, request.form.get("role", ""))
+        agencies.set_member_role(db(), agency.id, member_id, request.form.get("role", ""), current_user.user.id, now())
     except agencies.AgencyError as error:
         if error.status == 404:
             abort(404)
@@ -255,3 +255,4 @@ def agency_roster_csv(agency_id: int) -> str:
 
 from portal_agencies import records  # noqa: E402,F401  (registers the award, SRO and claim pages)
 from portal_agencies import import_views  # noqa: E402,F401  (registers the roster import pages)
+from portal_agencies import edit_views  # noqa: E402,F401  (registers the correct and delete pages)
