@@ -468,7 +468,8 @@ def _choices(c: _Checker, item: dict, path: tuple, qtype: str) -> list[Choice]:
         seen.add(cid)
         correct = raw.get("correct", False)
         if not isinstance(correct, bool):
-            c.fail(cpath + ("correct",), "correct must be true or false")
+            c.fail(cpath + ("correct",), f"correct must be true or false, not {correct!s}: write correct: true "
+                                         "(yes, no, on and off are text to the portal)")
         choices.append(Choice(cid, c.text(raw, "text", cpath, max_len=1000), correct is True))
     right = sum(ch.correct for ch in choices)
     if len(choices) < 2:
