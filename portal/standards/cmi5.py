@@ -103,7 +103,8 @@ def registration_for(db: Session, package: StdPackage, user_id: int, base_url: s
                                  satisfied=au["move_on"] == "NotApplicable"))
     db.flush()
     # NotApplicable AUs are satisfied from the start: blocks and the course may be too (9.6.1.1-3).
-    evaluate_move_on(db, package, registration, str(uuid.uuid4()), now, ids)
+    if package.standard == "cmi5":
+        evaluate_move_on(db, package, registration, str(uuid.uuid4()), now, ids)
     return registration
 
 

@@ -105,7 +105,9 @@ class _TreeBuilder(xml.sax.ContentHandler):
     def startElementNS(self, name, qname, attrs):
         uri, local = name
         tag = local if uri == NS else f"{{{uri or ''}}}{local}"
-        node = Node(tag, {k[1]: v for k, v in attrs.items() if not k[0]},
+        # Attributes by local name (adlcp:scormtype, xml:base); an unqualified one wins a clash.
+        named = {k[1]: v for k, v in attrs.items() if k[0]}
+        node = Node(tag, {**named, **{k[1]: v for k, v in attrs.items() if not k[0]}},
                     self.locator.getLineNumber() if self.locator else None)
         if self.stack:
             self.stack[-1].children.append(node)

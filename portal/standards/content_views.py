@@ -8,18 +8,20 @@ are out of reach. Requests carry per-launch credentials, never a log-in session.
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlmodel import select
 
 from portal.common.web import db, now, writing
-from portal.standards import cmi5, lrs
-from portal.standards.importer import file_key
+from portal.standards import cmi5, lrs, scorm
+from portal.standards.importer import file_key, structure_of
 from portal.standards.lrs import XapiError
 from portal.standards.models import StdPackage, StdRegistration, StdSession
 
-bp = Blueprint("std_content", __name__, url_prefix="/std")
+bp = Blueprint("std_content", __name__, url_prefix="/std", template_folder="templates")
+API_JS = Path(__file__).parent / "static" / "scorm12_api.js"
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Experience-API-Version, If-Match, If-None-Match",
@@ -51,7 +53,7 @@ def _headers(response: Response) -> Response:
         response.headers["X-Experience-API-Version"] = lrs.VERSION
         response.headers["Cache-Control"] = "no-store"
     # Package pages may be framed by the portal only (the player page), and by nothing else.
-    response.headers["Content-Security-Policy"] = f"frame-ancestors {portal_origin()}"
+    response.headers["Content-Security-Policy"] = f"frame-ancestors 'self' {portal_origin()}"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
@@ -346,3 +348,68 @@ def agents():
         if key in agent:
             person[key] = [agent[key]]
     return jsonify(person)
+
+
+# -- SCORM 1.2 runtime -----------------------------------------------------------
+
+def _scorm_session(content_key: str):
+    session = db().exec(select(StdSession).where(StdSession.content_key == content_key)).first()
+    if session is None:
+        abort(404)
+    return session
+
+
+@bp.get("/scorm-api.js")
+def scorm_api():
+    """The API adapter (window.API), from the content origin like the SCO it serves."""
+    response = Response(API_JS.read_bytes(), content_type="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/scorm/<content_key>/player")
+def scorm_player(content_key: str):
+    """The frame a SCO runs in: window.API here, the SCO in a frame of its own below it."""
+    from flask import render_template
+
+    session = _scorm_session(content_key)
+    registration = db().get(StdRegistration, session.registration_id)
+    package = db().get(StdPackage, registration.package_id)
+    sco = structure_of(package)["aus"][session.au_index]
+    parts = urlsplit(sco["url"])
+    sco_url = sco["url"] if parts.scheme else f"/std/c/{content_key}/{sco['url']}"
+    return render_template("standards/scorm_player.html", title=sco["title"], sco_url=sco_url,
+                           api_url="/std/scorm-api.js", runtime=f"/std/scorm/{content_key}")
+
+
+@bp.get("/scorm/<content_key>/data")
+def scorm_data(content_key: str):
+    from portal.accounts.models import User
+
+    session = _scorm_session(content_key)
+    if session.terminated or session.abandoned:
+        return jsonify({"error": "this launch has ended"}), 401
+    registration = db().get(StdRegistration, session.registration_id)
+    user = db().get(User, registration.user_id)
+    response = jsonify(scorm.initial_data(db(), session, user.name if user else ""))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/scorm/<content_key>/commit")
+def scorm_commit(content_key: str):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("values"), dict):
+        return jsonify({"error": "expected {values: {...}, finish: true|false}"}), 400
+    with writing() as session:
+        row = session.exec(select(StdSession).where(StdSession.content_key == content_key)).first()
+        if row is None:
+            abort(404)
+        try:
+            scorm.commit(session, row, body["values"], bool(body.get("finish")), now())
+        except PermissionError as error:
+            return jsonify({"error": str(error)}), 401
+        except scorm.ScormRefused as error:
+            return jsonify({"error": str(error)}), 400
+        session.commit()
+    return Response(status=204)

@@ -1,5 +1,5 @@
 """Turn an uploaded cmi5 package (a zip with cmi5.xml at its root, or a bare cmi5.xml with
-absolute AU URLs) into a stored draft package: everything is checked before anything is
+absolute AU URLs) or SCORM 1.2 package (a zip with imsmanifest.xml) into a stored draft package: everything is checked before anything is
 written, and everything is written in the caller's one transaction."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from portal.packs.loader import content_type_of
 from portal.standards.archive import ArchiveRefused, Limits, is_zip, read_zip
 from portal.standards.cmi5_xml import StructureRefused, parse_course_structure
 from portal.standards.models import StdPackage
+from portal.standards.scorm_xml import MANIFEST, ManifestRefused, parse_manifest
 
 ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "application/x-zip")
 XML_TYPES = ("text/xml", "application/xml")
@@ -56,17 +57,24 @@ def _kind(upload: Upload) -> str:
                                        f"not {media or 'an unnamed type'}")
 
 
-def read_package(upload: Upload, limits: Limits):
-    """Check the upload and return (course structure, files by path). Raises PackageRefused."""
+def read_package(upload: Upload, limits: Limits) -> tuple[str, dict, dict[str, bytes]]:
+    """Check the upload; return its standard (cmi5 or scorm12), its structure and its files by
+    path. Raises PackageRefused."""
     kind = _kind(upload)
     try:
         if kind == "xml":
             if len(upload.data) > limits.max_file_bytes:
                 raise PackageRefused("14.0.0.0-1", "the course structure is too large")
-            return parse_course_structure(upload.data, xml_only=True, file=upload.filename or "cmi5.xml"), {}
+            structure = parse_course_structure(upload.data, xml_only=True, file=upload.filename or "cmi5.xml")
+            return "cmi5", structure.to_json(), {}
         files = read_zip(upload.data, limits)
+        if "cmi5.xml" not in files and MANIFEST in files:
+            try:
+                return "scorm12", parse_manifest(files[MANIFEST], files), files
+            except ManifestRefused as error:
+                raise PackageRefused("", error.message) from None
         if "cmi5.xml" not in files:
-            raise PackageRefused("14.1.0.0-2", "the zip has no cmi5.xml at its root")
+            raise PackageRefused("14.1.0.0-2", "the zip has no cmi5.xml (nor a SCORM 1.2 imsmanifest.xml) at its root")
         structure = parse_course_structure(files["cmi5.xml"], xml_only=False)
     except ArchiveRefused as error:
         raise PackageRefused(error.rule, error.message) from None
@@ -79,18 +87,18 @@ def read_package(upload: Upload, limits: Limits):
             if path not in files:
                 raise PackageRefused("14.1.0.0-4", f"AU {au.index + 1} ({au.title or au.publisher_id}) launches "
                                                    f"{au.url}, which is not in the package")
-    return structure, files
+    return "cmi5", structure.to_json(), files
 
 
 def import_package(db: Session, storage: DatabaseStorage, upload: Upload, limits: Limits, provider_name: str,
                    user_id: int | None, now: datetime) -> StdPackage:
     """Check and store a package as a draft of `provider_name`. Nothing is written when it is refused."""
-    structure, files = read_package(upload, limits)
+    standard, document, files = read_package(upload, limits)
     uid = str(uuid.uuid4())
-    document = structure.to_json()
     document["files"] = sorted(files)
-    package = StdPackage(uid=uid, standard="cmi5", status="draft", title=(structure.title or upload.filename)[:300],
-                         description=structure.description, publisher_id=structure.publisher_id,
+    package = StdPackage(uid=uid, standard=standard, status="draft",
+                         title=(document["title"] or upload.filename)[:300],
+                         description=document["description"], publisher_id=document["publisher_id"][:2000],
                          structure=json.dumps(document), filename=(upload.filename or "cmi5.xml")[:300],
                          file_count=len(files), total_bytes=sum(len(v) for v in files.values()),
                          provider_name=provider_name, uploaded_by=user_id, created_at=now)

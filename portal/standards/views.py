@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from portal.common.web import db, now, render, services, writing
 from portal.reports.models import ProviderStaff
-from portal.standards import cmi5
+from portal.standards import cmi5, scorm
 from portal.standards.archive import Limits
 from portal.standards.content_views import ids_for
 from portal.standards.importer import (PackageRefused, Upload, delete_package, import_package, packages_for,
@@ -136,10 +136,15 @@ def launch(uid: str):
         ids = ids_for(fresh)
         registration = cmi5.registration_for(session, fresh, current_user.user.id,
                                              current_app.config["PORTAL_BASE_URL"], moment, ids)
-        started = cmi5.launch(session, fresh, registration, index, mode, moment, ids,
-                              current_app.config["CONTENT_BASE_URL"],
-                              current_app.config["PORTAL_BASE_URL"] + url_for("standards.package", uid=uid))
-        code, url, method = started.session.code, started.url, started.launch_method
+        if fresh.standard == "scorm12":
+            started_session, url = scorm.launch(session, fresh, registration, index, mode, moment,
+                                                current_app.config["CONTENT_BASE_URL"])
+            code, method = started_session.code, "AnyWindow"
+        else:
+            started = cmi5.launch(session, fresh, registration, index, mode, moment, ids,
+                                  current_app.config["CONTENT_BASE_URL"],
+                                  current_app.config["PORTAL_BASE_URL"] + url_for("standards.package", uid=uid))
+            code, url, method = started.session.code, started.url, started.launch_method
         registration_code = registration.code
         session.commit()
     au = structure_of(package)["aus"][index]

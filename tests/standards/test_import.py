@@ -136,6 +136,6 @@ def test_a_refusal_names_the_line_of_the_course_structure():
 
 
 def test_a_bare_course_structure_with_absolute_urls_imports():
-    structure, files = read_package(Upload(course_xml("https://cdn.example.gov/au/1/index.html"), "text/xml",
+    standard, structure, files = read_package(Upload(course_xml("https://cdn.example.gov/au/1/index.html"), "text/xml",
                                            "cmi5.xml"), LIMITS)
-    assert files == {} and structure.aus[0].url == "https://cdn.example.gov/au/1/index.html"
+    assert standard == "cmi5" and files == {} and structure["aus"][0]["url"] == "https://cdn.example.gov/au/1/index.html"

@@ -191,7 +191,7 @@ def test_package_files_are_served_on_the_content_origin_only(launched):
     path = urlsplit(info["url"]).path
     served = content(app).get(path, base_url="http://content.test")
     assert served.status_code == 200 and served.data == VALID["index.html"]
-    assert "frame-ancestors https://portal.test" in served.headers["Content-Security-Policy"]
+    assert served.headers["Content-Security-Policy"] == "frame-ancestors 'self' https://portal.test"
     assert client.get(path).status_code == 404  # not on the portal's origin
     assert content(app).get(path.replace("index.html", "cmi5.xml"), base_url="http://content.test").status_code == 200
     assert content(app).get("/std/c/unknown/index.html", base_url="http://content.test").status_code == 404
