@@ -61,6 +61,8 @@ def test(pack_id: str, kind: str):
             elif len(learning.completed_lesson_ids(db(), enrollment.id)) < len(pack.lessons):
                 locked = "Finish every lesson to unlock the post-test."
         previous = learning.submitted_attempts(db(), enrollment.id, POST) if kind == POST else []
+        if kind == POST and not locked and session_open:
+            locked = learning.retake_wait(db(), enrollment, pack, now(), portal_tz())
         return render("learning/test_start.html", pack=pack, kind=kind, kind_label=KINDS[kind], form=StartForm(),
                       locked=locked, previous=previous, open=session_open, ended=enrollment.session_year,
                       year=session_year(now(), portal_tz()))
@@ -213,10 +215,14 @@ def result(pack_id: str, attempt_id: int):
     attempt = db().get(Attempt, attempt_id)
     if attempt is None or attempt.enrollment_id != enrollment.id or attempt.kind != POST or not attempt.submitted_at:
         abort(404)
-    questions = learning.shown_questions(db(), pack, attempt)
+    # After a failed try: the score and the lessons to review, never which questions were missed
+    # (a list of misses lets a script walk the answer key).
+    questions = learning.shown_questions(db(), pack, attempt) if attempt.passed else []
     feedback = {q.id: q.feedback for q in pack.questions} if attempt.passed else {}
+    is_open = learning.is_open(enrollment, now(), portal_tz())
+    wait = None if attempt.passed or not is_open else learning.retake_wait(db(), enrollment, pack, now(), portal_tz())
     return render("learning/result.html", pack=pack, attempt=attempt, questions=questions, feedback=feedback,
-                  form=StartForm(), open=learning.is_open(enrollment, now(), portal_tz()))
+                  form=StartForm(), open=is_open, wait=wait)
 
 
 def enrollment_to_attest(pack_id: str) -> Enrollment:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -21,7 +21,7 @@ from portal.accounts.models import User
 from portal.learning.honor_code import HONOR_CODE_VERSION
 from portal.learning.models import (POST, PRE, Attempt, AttemptItem, Attestation, Enrollment, ItemStat,
                                     LessonProgress)
-from portal.learning.sessions import session_year
+from portal.learning.sessions import local_date, session_year
 from portal.packs.model import Pack, Question
 
 _rng = random.SystemRandom()
@@ -211,8 +211,13 @@ def open_attempt(db: Session, enrollment: Enrollment, pack: Pack, kind: str, now
     if existing:  # the pack changed under an unfinished attempt: its draw may be stale
         db.delete(existing)
         db.flush()
+    if kind == POST:
+        require_retake_allowed(db, enrollment, pack, now, tz)
     pool = list(pack.questions_for(kind))
+    # Each attempt draws from the bank; a bank larger than the test gives each a different set.
     drawn = rng.sample(pool, min(pack.pre_draw if kind == PRE else pack.post_draw, len(pool)))
+    if not pack.shuffle_questions:
+        drawn.sort(key=pool.index)
     number = (db.exec(select(func.max(Attempt.number)).where(Attempt.enrollment_id == enrollment.id,
                                                              Attempt.kind == kind)).one() or 0) + 1
     attempt = Attempt(enrollment_id=enrollment.id, pack_id=pack.id, pack_version=pack.version, kind=kind,
@@ -225,12 +230,40 @@ def open_attempt(db: Session, enrollment: Enrollment, pack: Pack, kind: str, now
         return open_attempt(db, enrollment, pack, kind, now, tz, rng)
     for position, question in enumerate(drawn):
         order = [c.id for c in question.choices]
-        if question.type != "true_false":
+        if pack.shuffle_choices and question.type != "true_false":
             rng.shuffle(order)
         db.add(AttemptItem(attempt_id=attempt.id, position=position, question_id=question.id,
                            choice_order=",".join(order)))
     db.commit()
     return attempt
+
+
+def retake_wait(db: Session, enrollment: Enrollment, pack: Pack, now: datetime, tz: ZoneInfo) -> str | None:
+    """Why a new post-test attempt cannot start yet, or None. A failed attempt is followed by
+    the pack's cooldown, and only so many attempts may be made in one local day: guessing
+    through the bank by script takes days, not seconds."""
+    tries = [a for a in submitted_attempts(db, enrollment.id, POST)]
+    if not tries:
+        return None
+    last = tries[-1]
+    if not last.passed and pack.post_cooldown_minutes:
+        ready = last.submitted_at + timedelta(minutes=pack.post_cooldown_minutes)
+        if now < ready:
+            return (f"You can start the post-test again at {ready.astimezone(tz):%H:%M} "
+                    f"({pack.post_cooldown_minutes} minutes after a try that did not pass). "
+                    f"Use the time to review the lessons.")
+    today = local_date(now, tz)
+    if pack.post_attempts_per_day and sum(local_date(a.submitted_at, tz) == today for a in tries) \
+            >= pack.post_attempts_per_day:
+        return (f"You have made {pack.post_attempts_per_day} post-test attempts today, the most this course "
+                f"allows in a day. You can try again tomorrow.")
+    return None
+
+
+def require_retake_allowed(db: Session, enrollment: Enrollment, pack: Pack, now: datetime, tz: ZoneInfo) -> None:
+    reason = retake_wait(db, enrollment, pack, now, tz)
+    if reason:
+        raise LearningError(reason, 429)
 
 
 @dataclass(frozen=True)

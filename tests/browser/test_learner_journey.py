@@ -13,7 +13,7 @@ from io import BytesIO
 
 from tests.browser.a11y import Audit
 from tests.helpers import make_user
-from tests.learning.journey import field_and_values, open_attempt_items, pack
+from tests.learning.journey import backdate_post_attempts, field_and_values, open_attempt_items, pack
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a quiet morning patrol on elm street"
@@ -109,6 +109,9 @@ def test_catalog_to_verified_certificate(live_server, browser, shots):
     expect(page.get_by_text("You need 80% to pass")).to_be_visible()
     audit.check(page, "post-test failed")
     shots(page, "06-failed")
+    expect(page.get_by_text("10 minutes after a try that did not pass")).to_be_visible()
+    backdate_post_attempts(app, 11, "casey@example.gov")  # the cooldown has passed
+    page.reload()
     page.get_by_role("button", name="Try again").click()
     answer(page, app, "post", right=True)
     page.get_by_role("button", name="Submit the post-test").click()

@@ -288,3 +288,19 @@ def learner_get_paths(app, email="learner@example.gov", extra_attempt_ids=()) ->
 
 def is_pack_file(path: str) -> bool:
     return path.startswith("/packs/")
+
+
+def backdate_post_attempts(app, minutes: int, email="learner@example.gov", pack_id=COURSE) -> None:
+    """Move the learner's submitted post-test attempts `minutes` into the past, as if the retake
+    came after the cooldown (for tests on the wall clock, which they cannot move)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    shift = timedelta(minutes=minutes)
+    with services(app).database.session() as db:
+        for attempt in attempts_of_user(app, email, "post", pack_id):
+            if attempt.submitted_at is not None:
+                db.exec(update(Attempt).where(Attempt.id == attempt.id)
+                        .values(submitted_at=attempt.submitted_at - shift, started_at=attempt.started_at - shift))
+        db.commit()

@@ -94,24 +94,19 @@ def test_passing_needs_at_least_the_pass_mark(app, n_right, passes):
     assert ("You passed" in text) is passes and ("You need 80% to pass" in text) is not passes
 
 
-def test_a_failed_result_lists_missed_questions_without_their_answers_or_feedback(app):
+def test_a_failed_result_shows_the_score_and_lessons_not_the_questions_or_answers(app):
+    """Issue 15: a list of missed questions lets a script walk the answer key."""
     client = at_post_test(app)
     attempt, items = open_attempt_of(app, "post")
     response = submit_test(client, "post", answers_scoring(app, attempt, items, 5))
     html = main_html(client.get(response.location).get_data(as_text=True))
     text = page_text(html)
-    assert "Questions you missed" in text
+    assert "50%" in text and "Lessons to review" in text and "Questions you missed" not in text
     questions = questions_by_id(app)
     missed = [questions[item.question_id] for item in items[5:]]
     right = [questions[item.question_id] for item in items[:5]]
-    shown_texts = [q.text for q in missed]
-    for q in missed:
-        assert q.text in text, q.id
-        for choice in q.choices:
-            if choice.correct and not any(choice.text in shown for shown in shown_texts):
-                assert choice.text not in text, f"the right answer to {q.id} is on the result page"
-    for q in right:
-        assert q.text not in text, f"{q.id} was answered right but is listed as missed"
+    for q in missed + right:
+        assert q.text not in text, q.id
     for q in missed + right:
         if q.feedback:
             assert q.feedback not in text, f"feedback of {q.id} shown after a failed attempt"
@@ -137,7 +132,7 @@ def test_a_retry_is_a_new_attempt_and_every_attempt_is_kept(frozen_app, clock):
     first_picks = picks_scoring(app, first_items, 5)
     clock.advance(minutes=20)
     submit_test(client, "post", form_answers(first, first_items, first_picks))
-    clock.advance(minutes=5)
+    clock.advance(minutes=10)  # the default cooldown after a failed try
     retry_started = clock.now()
     assert start_test(client, "post").status_code == 303
     second, second_items = open_attempt_of(app, "post")
@@ -149,7 +144,7 @@ def test_a_retry_is_a_new_attempt_and_every_attempt_is_kept(frozen_app, clock):
     assert (one.id, two.id) == (first.id, second.id)
     assert one.pack_version == two.pack_version == pack(app).version
     assert one.started_at == utc(2026, 5, 4, 13, 0) and one.submitted_at == utc(2026, 5, 4, 13, 20)
-    assert two.started_at == utc(2026, 5, 4, 13, 25) and two.submitted_at == utc(2026, 5, 4, 13, 40)
+    assert two.started_at == utc(2026, 5, 4, 13, 30) and two.submitted_at == utc(2026, 5, 4, 13, 45)
     assert (one.score, one.passed, one.correct_count) == (50.0, False, 5)
     assert (two.score, two.passed, two.correct_count) == (100.0, True, 10)
     kept = items_of(app, first.id)

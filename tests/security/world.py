@@ -295,7 +295,8 @@ def _seed_agencies(app, ids) -> None:
 
 
 def _seed_learning(app, ids) -> None:
-    from tests.learning.journey import (attempts_of_user, certificate_number, complete_all_lessons, enroll,
+    from tests.learning.journey import (attempts_of_user, backdate_post_attempts, certificate_number,
+                                        complete_all_lessons, enroll,
                                         take_test_scoring)
 
     for person in ("learner", "peer"):
@@ -306,6 +307,7 @@ def _seed_learning(app, ids) -> None:
         complete_all_lessons(client, app)
         if person == "peer":
             take_test_scoring(client, app, "post", 3, EMAILS[person])
+            backdate_post_attempts(app, 11, EMAILS[person])  # the retake comes after the cooldown
         take_test_scoring(client, app, "post", 10, EMAILS[person])
         response = submit(client, f"/learn/{COURSE}/honor-code", {"answer": "yes"})
         assert response.status_code == 303
