@@ -8,8 +8,9 @@ with a warning to quote it.
 
 Extending: add the key to the model with a type and a default; the Pack model
 (`model.py`) and `validate.py` take the value from the validated model. A new kind of
-lesson content (beside `file:`) is an optional field on `LessonEntry` plus its name in
-`LESSON_SOURCES`; `validate._lessons` checks that a lesson names exactly one source.
+lesson content (beside `file:`, for example `cmi5:`) is an optional field on `LessonEntry` plus
+its name in `LESSON_SOURCES`; `validate._lessons` then accepts a lesson without `file:` that
+names it, refuses one naming two sources, and is where the new kind's own checks are called.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from portal.packs.loader import (_dotted, ACCREDITATION_STATUSES, KINDS, MANIFES
                                  content_type_of, version_problems)
 from portal.packs.media import caption_problems, content_problem, download_problem
 from portal.packs.model import Change
-from portal.packs.schema import Manifest, check_bank, check_manifest, check_video_fence
+from portal.packs.schema import LESSON_SOURCES, Manifest, check_bank, check_manifest, check_video_fence
 
 STATE_CODES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
@@ -261,7 +261,13 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
             continue
         ident = c.ident(item, path, seen)
         title = c.text(item, "title", path, max_len=200)
-        file = c.file(item, "file", path)
+        # Where the lesson's content comes from: `file:` (Markdown) or another kind listed in
+        # schema.LESSON_SOURCES, whose own checks run where it is read.
+        sources = [name for name in LESSON_SOURCES if item.get(name) is not None]
+        if len(sources) > 1:
+            c.fail(path, f"{_dotted(path)} takes its content from one of {', '.join(LESSON_SOURCES)}, "
+                         f"but names {' and '.join(sources)}; keep one")
+        file = c.file(item, "file", path, required=not sources)
         minutes = c.number(item, "minutes", path, required=kind == "course", integer=True)
         minutes = minutes or 1
         video = _video(c, item, path)
