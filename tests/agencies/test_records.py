@@ -464,6 +464,8 @@ def test_the_dashboard_puts_overdue_first_then_the_soonest_then_what_is_met(froz
     table = table_rows(coord.get(f"/agencies/{agency}"), with_class=True)
     assert [(cls, cells[:4]) for cls, cells in table[1:]] == [
         ("status-overdue", ["Overdue by 106 days", "Olsen (initial) training", "2025-OLD", "March 1, 2026"]),
+        # Diaz completed the course on 1 May: itemized expenses were due to NASRO 30 days later.
+        ("status-overdue", ["Overdue by 15 days", "Diaz: itemized expenses to NASRO", "2026-NEW", "May 31, 2026"]),
         ("status-overdue", ["Overdue by 15 days", "MOU", "2026-NEW", "May 31, 2026"]),
         ("status-due", ["Due in 16 days", "Sato (initial) training", "2026-NEW", "July 1, 2026"]),
         ("status-due", ["Due in 170 days", "Lee (initial) training", "2026-NEW", "December 2, 2026"]),

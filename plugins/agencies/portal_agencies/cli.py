@@ -37,15 +37,16 @@ def sro_group() -> None:
 @click.option("--as-of", "as_of", default=None, help="Date to act as today (YYYY-MM-DD).")
 @with_appcontext
 def remind(as_of: str | None) -> None:
-    """Mail coordinators 30, 14 and 3 days before each deadline. Run it daily from cron;
-    running it twice on one day sends nothing twice."""
+    """Mail each agency's coordinators one digest a day of what is owed: the latest of the
+    30/14/3-day reminders before each deadline, then a weekly notice while it is overdue.
+    Run it daily from cron; a run after missed days catches up, and nothing goes twice."""
     from portal.common.web import services
     from portal_agencies.services import send_reminders
 
     s = services()
     with s.database.write_session() as db:
-        sent = send_reminders(db, s.mailer, _as_of(as_of) or _today(), s.clock.now())
-    click.echo(f"{sent} reminder{'s' if sent != 1 else ''} queued.")
+        sent, mails = send_reminders(db, s.mailer, _as_of(as_of) or _today(), s.clock.now())
+    click.echo(f"{sent} reminder{'s' if sent != 1 else ''} queued in {mails} mail{'s' if mails != 1 else ''}.")
 
 
 @sro_group.command("report")

@@ -389,6 +389,27 @@ def reminder_due(deadline: date, as_of: date) -> int | None:
     return days if days in REMINDER_OFFSETS else None
 
 
+OVERDUE_EVERY_DAYS = 7
+"""An open deadline that has passed is mailed once a week until it is met."""
+
+
+def reminder_owed(deadline: date, as_of: date) -> int | None:
+    """The one reminder owed on the as-of date, as the key it is recorded under:
+
+    * before the deadline, the latest of the 30/14/3-day reminders whose day has come (so a
+      run after missed days sends the one that matters now, not three at once): the
+      smallest offset >= the days left; None when more than 30 days are left;
+    * after it, the overdue notice of the current week: -1 for days 1-7 overdue, -2 for
+      days 8-14, and so on (a notice a week until the deadline is met).
+
+    A reminder stays owed from its day until it is sent; recording the key makes it sent."""
+    days = (deadline - as_of).days
+    if days >= 0:
+        owed = [offset for offset in REMINDER_OFFSETS if days <= offset]
+        return min(owed) if owed else None
+    return -(1 + (-days - 1) // OVERDUE_EVERY_DAYS)
+
+
 def training_reminder(evaluation: SroEvaluation) -> int | None:
     """The training reminder due on the evaluation's as-of date: only while the training
     is still `due` (not completed and not yet overdue)."""

@@ -358,7 +358,7 @@ URGENCY = {"overdue": 0, "due": 1, "error": 2, "met-late": 3, "met": 4}
 
 @dataclass
 class DashboardItem:
-    kind: str  # training | mou
+    kind: str  # training | mou | expenses
     award: ChpAward
     sro: SchoolResourceOfficer | None
     due: date | None
@@ -397,6 +397,10 @@ def dashboard(db: Session, agency_id: int, as_of: date) -> list[DashboardItem]:
                                     sro.training_completed, sro.expenses_submitted, as_of)
             items.append(DashboardItem("training", award, sro, ev.training_due, str(ev.training_status), ev.days_left, ev,
                                        Decimal(totals.get(sro.id) or 0)))
+            if ev.expenses_due is not None:  # itemized expenses to NASRO, 30 days after the course
+                standing = rules.deadline_status(ev.expenses_due, sro.expenses_submitted, as_of)
+                items.append(DashboardItem("expenses", award, sro, ev.expenses_due, str(standing.status),
+                                           standing.days_left, ev, Decimal(totals.get(sro.id) or 0)))
         except rules.RuleError as error:
             items.append(DashboardItem("training", award, sro, None, "error", None, error))
     return sorted(items, key=lambda i: (URGENCY.get(i.status, 9),
@@ -410,43 +414,63 @@ def coordinators_of(db: Session, agency_id: int) -> list[User]:
                                User.is_active)).all())
 
 
-def _open_deadlines(items: list[DashboardItem], as_of: date):
-    """(kind, item, due date) for every deadline still to meet: each open MOU and training
-    deadline, and the itemized expenses due to NASRO after an initial SRO's course."""
+def _open_deadlines(items: list[DashboardItem]):
+    """(kind, item, due date) for every deadline still to meet, overdue ones included: each
+    MOU, each SRO's training, and the itemized expenses due to NASRO after an initial SRO's
+    course."""
     for item in items:
-        if item.status == "due" and item.due is not None:
+        if item.status in ("due", "overdue") and item.due is not None:
             yield item.kind, item, item.due
-        evaluation = item.evaluation if isinstance(item.evaluation, rules.SroEvaluation) else None
-        if (evaluation and evaluation.expenses_due and item.sro.expenses_submitted is None
-                and as_of <= evaluation.expenses_due):
-            yield "expenses", item, evaluation.expenses_due
 
 
-def send_reminders(db: Session, mailer, as_of: date, now: datetime) -> int:
-    """Queue reminder mail 30, 14 and 3 days before each open deadline. Each is recorded,
-    so a second run on the same day (or a crash and rerun) sends nothing twice."""
-    sent = 0
-    for agency in db.exec(select(Agency)).all():
+def _digest_line(kind: str, item: DashboardItem, due: date, as_of: date) -> str:
+    days = (due - as_of).days
+    when = (f"due {due:%B %-d, %Y}, " + ("today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}")
+            if days >= 0 else f"was due {due:%B %-d, %Y}: {-days} day{'s' if days != -1 else ''} overdue")
+    if kind == "mou":
+        return f"MOU for CHP award {item.award.award_number}: {when}."
+    if kind == "expenses":
+        return (f"Itemized travel expenses of {item.sro.name} (CHP award {item.award.award_number}) to NASRO: "
+                f"{when}.")
+    return (f"{item.sro.name} (CHP award {item.award.award_number}), 40-hour NASRO basic SRO course: {when}.")
+
+
+def send_reminders(db: Session, mailer, as_of: date, now: datetime) -> tuple[int, int]:
+    """Queue each agency's owed reminders (rules.reminder_owed: the latest of 30/14/3 days
+    before, then weekly while overdue) as one digest mail per coordinator, at most one a day.
+    Each reminder is recorded as sent, so a rerun sends nothing twice and a run after missed
+    days catches up. An item that falls due after today's digest went out waits for
+    tomorrow's. Returns (reminders, mails)."""
+    sent_keys = {(r.subject_kind, r.subject_id, r.deadline, r.days_before) for r in db.exec(select(ReminderSent)).all()}
+    reminders = mails = 0
+    for agency in db.exec(select(Agency).order_by(Agency.id)).all():
         coordinators = coordinators_of(db, agency.id)
-        if not coordinators:
+        if not coordinators or any(("digest", c.id, as_of, 0) in sent_keys for c in coordinators):
             continue
-        for kind, item, due in _open_deadlines(dashboard(db, agency.id, as_of), as_of):
-            days_before = rules.reminder_due(due, as_of)
-            if days_before is None:
-                continue
+        owed = []
+        for kind, item, due in _open_deadlines(dashboard(db, agency.id, as_of)):
+            key = rules.reminder_owed(due, as_of)
             subject_id = item.sro.id if item.sro else item.award.id
-            db.add(ReminderSent(subject_kind=kind, subject_id=subject_id, deadline=due,
-                                days_before=days_before, sent_at=now))
-            try:
-                db.flush()
-            except IntegrityError:
-                db.rollback()
+            if key is None or (kind, subject_id, due, key) in sent_keys:
                 continue
-            for coordinator in coordinators:
-                mailer.queue(db, coordinator.email, "mail/sro_reminder.txt", now, name=coordinator.name,
-                             agency=agency.name, kind=kind, award=item.award.award_number,
-                             officer=item.sro.name if item.sro else "", due=due.strftime("%B %-d, %Y"),
-                             days=days_before, agency_id=agency.id)
+            owed.append((kind, item, due, key, subject_id))
+        if not owed:
+            continue
+        owed.sort(key=lambda o: (o[2], o[0], o[1].sro.name if o[1].sro else ""))
+        for kind, item, due, key, subject_id in owed:
+            db.add(ReminderSent(subject_kind=kind, subject_id=subject_id, deadline=due, days_before=key, sent_at=now))
+        lines = [_digest_line(kind, item, due, as_of) for kind, item, due, _, _ in owed]
+        overdue = sum(1 for o in owed if o[3] < 0)
+        for coordinator in coordinators:
+            db.add(ReminderSent(subject_kind="digest", subject_id=coordinator.id, deadline=as_of, days_before=0,
+                                sent_at=now))
+            mailer.queue(db, coordinator.email, "mail/sro_digest.txt", now, name=coordinator.name,
+                         agency=agency.name, lines=lines, count=len(owed), overdue=overdue, agency_id=agency.id)
+            mails += 1
+        try:
             db.commit()
-            sent += 1
-    return sent
+        except IntegrityError:  # another run got there first: it sent these
+            db.rollback()
+            continue
+        reminders += len(owed)
+    return reminders, mails
