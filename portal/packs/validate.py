@@ -240,7 +240,8 @@ def _video(c: _Checker, item: dict, path: tuple) -> Video | None:
             if message := content_problem(c.root / name, name, "image" if key == "poster" else "video"):
                 c.fail(path + (key,), message)
     renditions = []
-    for index, entry in enumerate(video.get("renditions") or []):
+    listed = video.get("renditions")  # the schema reports anything but a list
+    for index, entry in enumerate(listed if isinstance(listed, list) else []):
         if isinstance(entry, dict) and (rendition := c.file(entry, "file", path + ("renditions", index))):
             if message := content_problem(c.root / rendition, rendition, "video"):
                 c.fail(path + ("renditions", index, "file"), message)

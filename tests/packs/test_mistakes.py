@@ -370,3 +370,10 @@ def test_choose_all_that_apply_in_the_text_warns_that_the_portal_adds_it(pack):
     assert pack.problems() == []
     expect_problem(warnings_of(pack), "questions.yaml", pack.line_of("Select all", "questions.yaml"),
                    "already adds", "Choose all that apply")
+
+
+def test_renditions_that_are_not_a_list_are_a_problem_not_a_crash(video_pack):
+    video_pack.replace("      duration_seconds: 90\n", "      duration_seconds: 90\n      renditions: 1080\n")
+    problems = video_pack.problems()
+    expect_problem(problems, "pack.yaml", video_pack.line_of("renditions: 1080"), "renditions", "must be a list")
+    assert not any("could not finish" in p.message for p in problems)
