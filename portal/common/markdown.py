@@ -11,6 +11,7 @@ import posixpath
 import re
 from functools import lru_cache
 
+import yaml
 from markdown_it import MarkdownIt
 from markupsafe import escape
 
@@ -59,13 +60,15 @@ VIDEO_FENCE = "video"  # ```video … ``` places a video in a lesson (docs/conte
 
 
 def video_fence_fields(content: str) -> dict[str, str]:
-    """The `key: value` lines of a video fence, as text (the validator checks them in full)."""
-    fields = {}
-    for line in content.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() and not line.startswith((" ", "\t", "#")):
-            fields[key.strip()] = value.split(" #", 1)[0].strip().strip("\"'")
-    return fields
+    """The text values of a video fence's YAML, every scalar read as text (the validator checks
+    the fence in full; here anything unreadable just shows no video)."""
+    try:
+        data = yaml.load(content, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(key): value for key, value in data.items() if isinstance(value, str)}
 
 
 def _render_video_fence(self, tokens, idx, options, env) -> str:

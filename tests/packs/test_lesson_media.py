@@ -143,3 +143,14 @@ def test_code_fences_still_render_as_code(pack):
 
 
 
+
+
+def test_the_page_reads_a_video_fence_as_the_validator_does(pack):
+    """Flow style and quoted values are YAML too: what validates also shows."""
+    from portal.common.markdown import render_markdown
+
+    fence = '```video\n{file: "../media/talk.mp4", captions: ../media/talk.vtt, title: No}\n```\n'
+    pack.write("lessons/02-key-ideas.md", "# Key ideas\n\n" + fence)
+    assert pack.problems() == []
+    html = render_markdown(fence, "/f/", "lessons")
+    assert '<source src="/f/media/talk.mp4" type="video/mp4">' in html and 'aria-label="No"' in html
