@@ -201,8 +201,10 @@ def _claim_context(agency, record, award):
     for expense in expenses:
         running += expense.amount
         lines.append((expense, running))
-    return dict(agency=agency, sro=record, award=award, lines=lines, total=total, cap=cap,
-                over=max(total - cap, Decimal("0")), reimbursable=rules.reimbursable_amount(total, record.role),
+    blocker = agencies.claim_blocker(record, award)
+    return dict(agency=agency, sro=record, award=award, lines=lines, total=total, cap=cap, blocker=blocker,
+                over=max(total - cap, Decimal("0")),
+                reimbursable=Decimal("0.00") if blocker else rules.reimbursable_amount(total, record.role),
                 evaluation=evaluation, categories=agencies.EXPENSE_CATEGORIES)
 
 
@@ -216,7 +218,7 @@ def claim(agency_id: int, sro_id: int):
         try:
             agencies.add_expense(db(), record, form.category.data, form.description.data, form.incurred_on.data,
                                  agencies.parse_amount(form.amount.data), agency_id=agency.id,
-                                 actor_id=current_user.user.id, now=now())
+                                 actor_id=current_user.user.id, now=now(), today=today())
         except agencies.AgencyError as error:
             db().rollback()
             _fail(form, error)

@@ -300,27 +300,61 @@ def sros_of_award(db: Session, award_id: int) -> list[SchoolResourceOfficer]:
 
 # -- travel claims ----------------------------------------------------------
 
+_AMOUNT_CHARACTERS = set("0123456789,.")
+
+
 def parse_amount(text: str) -> Decimal:
+    """Dollars and cents as typed in the U.S.: 125, 125.50, $1,250.00. Digit grouping is
+    checked by babel's strict parser (1,0,0 is refused, not read as 100); exponents (1e3),
+    signs, NaN and more than two decimal places are refused too."""
+    from babel.numbers import NumberFormatError, parse_decimal
+
+    cleaned = (text or "").strip().removeprefix("$").strip()
+    if not cleaned or not set(cleaned) <= _AMOUNT_CHARACTERS or not cleaned[0].isdigit():
+        raise AgencyError("Enter an amount in dollars and cents, like 125.50 or 1,250.00.", "amount")
     try:
-        amount = Decimal((text or "").replace("$", "").replace(",", "").strip())
-    except InvalidOperation:
-        raise AgencyError("Enter an amount like 125.50.", "amount")
-    if not amount.is_finite() or amount <= 0 or amount > Decimal("100000") or amount != amount.quantize(Decimal("0.01")):
+        amount = parse_decimal(cleaned, locale="en_US", strict=True)
+    except NumberFormatError:
+        raise AgencyError(f"{cleaned} is not an amount: write it like 125.50 or 1,250.00 (commas only between "
+                          "groups of three digits).", "amount")
+    if amount <= 0 or amount > Decimal("100000") or amount != amount.quantize(Decimal("0.01")):
         raise AgencyError("Enter an amount in dollars and cents, more than zero.", "amount")
-    return amount
+    return amount.quantize(Decimal("0.01"))
+
+
+def claim_blocker(sro: SchoolResourceOfficer, award: ChpAward) -> str | None:
+    """Why nothing of this SRO's travel is reimbursable, or None when the claim stands."""
+    if sro.role == "backfill":
+        return "A backfill SRO's training is paid by the agency: there is no reimbursement claim."
+    if sro.training_completed is not None and sro.training_completed < award.award_date:
+        return (f"The course was completed on {sro.training_completed:%B %-d, %Y}, before the award letter date "
+                f"({award.award_date:%B %-d, %Y}): training taken before the award is not reimbursed by NASRO "
+                "under this award.")
+    return None
+
+
+def expense_window(award: ChpAward, today: date) -> tuple[date, date]:
+    """Travel for the course is claimed from the award letter date to today."""
+    return award.award_date, today
 
 
 def add_expense(db: Session, sro: SchoolResourceOfficer, category: str, description: str, incurred_on: date,
                 amount: Decimal, *, agency_id: int | None = None, actor_id: int | None = None,
-                now: datetime | None = None) -> TravelExpense:
-    if sro.role == "backfill":
-        raise AgencyError("A backfill SRO's training is paid by the agency: there is no reimbursement claim.",
-                          status=409)
+                now: datetime | None = None, today: date | None = None) -> TravelExpense:
+    award = db.get(ChpAward, sro.award_id)
+    blocker = claim_blocker(sro, award)
+    if blocker:
+        raise AgencyError(blocker, status=409)
     if category not in EXPENSE_CATEGORIES:
         raise AgencyError("Choose transportation, lodging or M&IE.", "category")
     description = " ".join((description or "").split())
     if not description or len(description) > 200:
         raise AgencyError("Describe the expense (at most 200 characters).", "description")
+    if today is not None:
+        first, last = expense_window(award, today)
+        if not first <= incurred_on <= last:
+            raise AgencyError(f"The date must be between the award letter date ({first:%B %-d, %Y}) and today "
+                              f"({last:%B %-d, %Y}).", "incurred_on")
     expense = TravelExpense(sro_id=sro.id, category=category, description=description, incurred_on=incurred_on,
                             amount=amount)
     db.add(expense)
