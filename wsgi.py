@@ -1,5 +1,5 @@
 """WSGI entry point: `gunicorn wsgi:app`."""
 
-from portal import create_app
+from portal.app import create_app_or_exit
 
-app = create_app()
+app = create_app_or_exit()

@@ -32,6 +32,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def create_app_or_exit() -> Flask:
+    """`create_app` for servers and the command line: an invalid pack or a broken plugin stops
+    start-up with its message alone, never a traceback (tests call `create_app` and see the error)."""
+    import sys
+
+    from portal.plugins.manager import PluginError
+
+    try:
+        return create_app()
+    except PluginError as error:
+        print(f"The portal cannot start: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(4) from None  # 4: gunicorn's "app failed to load", which stops it retrying
+
+
 def configure_settings(app: Flask, test_config: dict | None) -> None:
     """Read and check every setting once; a bad one stops start-up with one line (see portal.config)."""
     try:

@@ -14,9 +14,9 @@ from flask.cli import FlaskGroup, with_appcontext
 
 
 def _create_app() -> Flask:
-    from portal import create_app
+    from portal.app import create_app_or_exit
 
-    return create_app()
+    return create_app_or_exit()
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=True, load_dotenv=False)
@@ -48,6 +48,28 @@ def db_upgrade(revision: str) -> None:
     click.echo("Database is up to date.")
 
 
+@db_group.command("downgrade", context_settings={"ignore_unknown_options": True})
+@click.argument("target")
+@with_appcontext
+def db_downgrade(target: str) -> None:
+    """Undo migrations of one branch: `core@-1` (the core's last), `agencies@-1`,
+    `agencies@base` (remove a plugin's tables), or a revision id."""
+    from alembic.util import CommandError
+
+    from portal import migrate
+
+    if target.lstrip("-").isdigit() or target.startswith("-"):
+        # A bare step count is ambiguous with plugin branches: Alembic may undo a plugin's
+        # revision instead of the core's.
+        branches = ", ".join(f"{b}@-1" for b in migrate.branch_names(current_app.extensions["plugins"]))
+        raise click.UsageError(f"say which branch to step back: {branches} (or a revision id)")
+    try:
+        migrate.downgrade(current_app.config["DATABASE_URL"], target, pm=current_app.extensions["plugins"])
+    except CommandError as error:
+        raise click.ClickException(f"cannot downgrade the database: {error}")
+    click.echo(f"Database downgraded to {target}.")
+
+
 @db_group.command("current")
 @with_appcontext
 def db_current() -> None:
@@ -55,6 +77,30 @@ def db_current() -> None:
     from portal import migrate
 
     migrate.current(current_app.config["DATABASE_URL"], pm=current_app.extensions["plugins"])
+
+
+# -- reports ----------------------------------------------------------------
+
+@click.group("reports")
+def reports_group() -> None:
+    """Report summaries."""
+
+
+@reports_group.command("rebuild")
+@with_appcontext
+def reports_rebuild() -> None:
+    """Recompute the report summaries (scores per enrollment, item statistics) from the attempts,
+    after a bulk import or to repair them. Safe to run at any time."""
+    from sqlalchemy import text
+
+    from portal.common.web import services
+    from portal.reports.summaries import rebuild
+
+    with services().database.session() as db:
+        rebuild(db)
+        enrollments = db.connection().execute(text("SELECT COUNT(*) FROM enrollment")).scalar_one()
+        items = db.connection().execute(text("SELECT COUNT(*) FROM item_stat")).scalar_one()
+    click.echo(f"Report summaries rebuilt: {enrollments} enrollments, {items} item statistics.")
 
 
 # -- users ------------------------------------------------------------------
@@ -164,7 +210,7 @@ def serve(host: str | None, port: int | None, workers: int, threads: int, mail_s
                                 *local_content_binds(config),  # cmi5/SCORM packages' own origin, when local
                                 "--workers", str(workers), "--threads", str(threads),
                                 "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
-                                "portal:create_app()"], main=True)
+                                "portal.app:create_app_or_exit()"], main=True)
     sys.exit(children.run())
 
 
@@ -224,7 +270,7 @@ def init_app(app: Flask) -> None:
     from portal.plugins.manager import collect
 
     plugin_commands = collect(app.extensions["plugins"].hook.portal_cli_commands())
-    for group in (db_group, users_group, mail_group, backup_command, restore_command,
+    for group in (db_group, users_group, mail_group, reports_group, backup_command, restore_command,
                   *sorted(plugin_commands, key=lambda c: c.name)):
         if group.name not in app.cli.commands:
             app.cli.add_command(group)

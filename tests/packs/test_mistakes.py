@@ -377,3 +377,39 @@ def test_renditions_that_are_not_a_list_are_a_problem_not_a_crash(video_pack):
     problems = video_pack.problems()
     expect_problem(problems, "pack.yaml", video_pack.line_of("renditions: 1080"), "renditions", "must be a list")
     assert not any("could not finish" in p.message for p in problems)
+
+
+# -- start-up from the command line: a message, never a traceback ---------------------
+
+def _installed_broken_pack(tmp_path):
+    """A distribution on PYTHONPATH (as pip would leave it) whose pack has an impossible date."""
+    site = tmp_path / "site"
+    folder = new_starter(tmp_path / "src", "broken-dates", "Broken dates")
+    folder.replace(ACCREDITATION_COMMENT, accreditation(valid_through="2026-02-30"))
+    package = folder.root.parent
+    import shutil
+
+    shutil.copytree(package, site / package.name)
+    info = site / "portal_pack_broken_dates-1.0.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: portal-pack-broken-dates\nVersion: 1.0.0\n")
+    (info / "entry_points.txt").write_text("[portal.content_packs.v1]\nbroken-dates = portal_pack_broken_dates\n")
+    return site
+
+
+@pytest.mark.parametrize("mode", ["fail", "disable"])
+def test_start_up_with_an_invalid_installed_pack_prints_no_traceback(tmp_path, mode):
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(_installed_broken_pack(tmp_path)), "PORTAL_DATA_DIR": str(tmp_path / "d"),
+           "SECRET_KEY": "start-up-test", "PORTAL_INVALID_PACKS": mode}
+    run = subprocess.run([sys.executable, "-c", "from portal.app import create_app_or_exit as c; "
+                          "app = c(); print(sorted(d.name for d in app.extensions['packs'].disabled))"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert "Traceback" not in run.stderr
+    if mode == "fail":
+        assert run.returncode == 4
+        assert "The portal cannot start: content pack broken-dates" in run.stderr
+        assert "valid_through: 2026-02-30 is not a day in the calendar" in run.stderr
+    else:
+        assert run.returncode == 0 and "['broken-dates']" in run.stdout
