@@ -98,6 +98,8 @@ def load_registry(pm: pluggy.PluginManager, portal_version: str, *, invalid: str
                 continue
         registry.packs[pack.id] = pack
         registry.sources[pack.id] = source
+        if message := stale_install(pack, source):
+            log.warning("%s", message)
     return registry
 
 
@@ -128,14 +130,42 @@ def _duplicate_reason(loser: Pack, loser_source: str, keeper: Pack, keeper_sourc
             "or uninstall one")
 
 
-def distribution_of(source: str) -> str:
-    """The installed distribution (name and version) behind a pack plugin, for messages."""
+def _distribution(source: str):
+    """The installed distribution behind a pack plugin (named `group:entry point`), or None."""
     from importlib.metadata import entry_points
 
-    for ep in entry_points(group="portal.content_packs.v1"):
-        if ep.name == source and ep.dist is not None:
-            return f"the distribution {ep.dist.metadata['Name']} {ep.dist.version} (plugin {source})"
-    return f"the plugin {source}"
+    group, _, name = source.rpartition(":")
+    for ep in entry_points(group=group or "portal.content_packs.v1"):
+        if ep.name == name and ep.dist is not None:
+            return ep.dist
+    return None
+
+
+def distribution_of(source: str) -> str:
+    """The installed distribution (name and version) behind a pack plugin, for messages."""
+    dist = _distribution(source)
+    if dist is None:
+        return f"the plugin {source}"
+    return f"the distribution {dist.metadata['Name']} {dist.version} (plugin {source})"
+
+
+def stale_install(pack: Pack, source: str) -> str | None:
+    """An editable install keeps the version it was installed with: say so when the manifest has
+    moved on, or the log and the pack name different versions."""
+    from packaging.version import InvalidVersion, Version
+
+    dist = _distribution(source)
+    if dist is None:
+        return None
+    try:
+        same = Version(dist.version) == Version(pack.version)
+    except InvalidVersion:
+        same = dist.version == pack.version
+    if same:
+        return None
+    return (f"content pack {pack.id} is version {pack.version} but its installed distribution "
+            f"{dist.metadata['Name']} says {dist.version}: install it again (pip install -e <its folder>, "
+            "or make run) so that both agree")
 
 
 def learner_counts(database, pack_id: str) -> dict[str, int]:

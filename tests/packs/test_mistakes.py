@@ -381,20 +381,60 @@ def test_renditions_that_are_not_a_list_are_a_problem_not_a_crash(video_pack):
 
 # -- start-up from the command line: a message, never a traceback ---------------------
 
+def _fake_install(site, folder: PackFolder, dist_name: str, entry_name: str, version: str = "1.0.0") -> None:
+    """Lay a pack's package and .dist-info into `site` as pip would (found through PYTHONPATH)."""
+    import shutil
+
+    package = folder.root.parent
+    shutil.copytree(package, site / package.name)
+    info = site / f"{dist_name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[portal.content_packs.v1]\n{entry_name} = {package.name}\n")
+
+
 def _installed_broken_pack(tmp_path):
     """A distribution on PYTHONPATH (as pip would leave it) whose pack has an impossible date."""
     site = tmp_path / "site"
     folder = new_starter(tmp_path / "src", "broken-dates", "Broken dates")
     folder.replace(ACCREDITATION_COMMENT, accreditation(valid_through="2026-02-30"))
-    package = folder.root.parent
-    import shutil
-
-    shutil.copytree(package, site / package.name)
-    info = site / "portal_pack_broken_dates-1.0.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: portal-pack-broken-dates\nVersion: 1.0.0\n")
-    (info / "entry_points.txt").write_text("[portal.content_packs.v1]\nbroken-dates = portal_pack_broken_dates\n")
+    _fake_install(site, folder, "portal-pack-broken-dates", "broken-dates")
     return site
+
+
+def _start(tmp_path, site, mode="disable", code="print(sorted(d.reason for d in app.extensions['packs'].disabled))"):
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(site), "PORTAL_DATA_DIR": str(tmp_path / "d"),
+           "SECRET_KEY": "start-up-test", "PORTAL_INVALID_PACKS": mode}
+    return subprocess.run([sys.executable, "-c", f"from portal.app import create_app_or_exit as c; app = c(); {code}"],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_duplicate_installed_distributions_are_named_in_the_message(tmp_path):
+    site = tmp_path / "site"
+    original = new_starter(tmp_path / "a", "twin-course", "Twin Course")
+    _fake_install(site, original, "portal-pack-twin-course", "twin-course")
+    copy = new_starter(tmp_path / "b", "twin-course", "Twin Course (test copy)")
+    copy.root.parent.rename(copy.root.parent.with_name("portal_pack_twin_copy"))
+    _fake_install(site, PackFolder(tmp_path / "b" / "twin-course" / "portal_pack_twin_copy" / "pack"),
+                  "portal-pack-twin-copy", "aa-twin-copy")
+    run = _start(tmp_path, site)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert "the distribution portal-pack-twin-course 1.0.0" in run.stdout
+    assert "the distribution portal-pack-twin-copy 1.0.0" in run.stdout
+    assert "is set aside" in run.stdout
+
+
+def test_an_install_older_than_its_manifest_is_named_at_start_up(tmp_path):
+    site = tmp_path / "site"
+    folder = new_starter(tmp_path / "src", "moved-on", "Moved on")
+    _bump(folder, "1.1.0")
+    _fake_install(site, folder, "portal-pack-moved-on", "moved-on", version="1.0.0")
+    run = _start(tmp_path, site, code="print(app.extensions['packs'].get('moved-on').version)")
+    assert run.returncode == 0 and run.stdout.strip() == "1.1.0", run.stderr[-2000:]
+    assert "moved-on is version 1.1.0 but its installed distribution portal-pack-moved-on says 1.0.0" in run.stderr
+    assert "install it again" in run.stderr
 
 
 @pytest.mark.parametrize("mode", ["fail", "disable"])
