@@ -12,7 +12,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Inside the package (a link to the top-level migrations/ in a source tree), so an installed
+# wheel can upgrade a database as well as an editable install.
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def plugin_migration_parts(pm=None) -> tuple[list[str], list[str]]:
@@ -56,3 +58,12 @@ def script_heads(pm=None) -> frozenset[str]:
     from alembic.script import ScriptDirectory
 
     return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://", pm)).get_heads())
+
+
+def branch_names(pm=None) -> list[str]:
+    """Branch labels: `core` and one per plugin that has migrations."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://", pm))
+    labels = {label for revision in script.walk_revisions() for label in revision.branch_labels}
+    return sorted(labels, key=lambda label: (label != "core", label))

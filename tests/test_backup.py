@@ -77,6 +77,8 @@ def seed_every_table(app) -> str:
     # The award of 2 March 2026 has its MOU due on 31 May: 30 days before, a reminder goes out.
     result = run(app, "sro", "remind", "--as-of", "2026-05-01")
     assert result.exit_code == 0, result.output
+    result = run(app, "mail", "send")  # delivers the queued mail and writes the sender's heartbeat
+    assert result.exit_code == 0, result.output
     return number
 
 

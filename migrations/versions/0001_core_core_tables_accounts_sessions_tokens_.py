@@ -12,7 +12,7 @@ import portal.common.db
 
 revision = '0001_core'
 down_revision = None
-branch_labels = None
+branch_labels = ('core',)  # so `portal db downgrade core@-1` never touches a plugin's branch
 depends_on = None
 
 
