@@ -147,7 +147,8 @@ def configure_services(app: Flask) -> None:
         mailer=mailer,
         storage=DatabaseStorage(),
         lifetimes=TokenLifetimes(verify=timedelta(hours=config["VERIFY_TOKEN_HOURS"]),
-                                 reset=timedelta(minutes=config["RESET_TOKEN_MINUTES"])),
+                                 reset=timedelta(minutes=config["RESET_TOKEN_MINUTES"]),
+                                 secret=config["SECRET_KEY"]),
         session_idle=timedelta(hours=config["SESSION_IDLE_HOURS"]),
         remember_for=timedelta(days=config["REMEMBER_DAYS"]),
     )

@@ -243,7 +243,9 @@ def test_every_mail_template_renders_with_a_subject(app):
         "mail/email_changed_notice.txt": {"name": "N", "old_email": "a", "new_email": "b", "when": "now"},
         "mail/password_changed.txt": {"name": "N", "when": "now"},
         "mail/reset_password.txt": {"name": "N", "token": "T", "minutes": 60},
+        "mail/reset_no_account.txt": {},
         "mail/verify_email.txt": {"name": "N", "token": "T", "hours": 48},
+        "mail/verify_not_needed.txt": {},
     }
     templates = sorted(p.name for p in (Path(mail_services.__file__).parent / "templates" / "mail").glob("*.txt")
                        if not p.name.startswith("_"))

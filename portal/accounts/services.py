@@ -7,9 +7,11 @@ collaborators it needs. Nothing here knows about requests or templates.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select, update
 
@@ -35,8 +37,11 @@ class AccountError(Exception):
 
 @dataclass(frozen=True)
 class TokenLifetimes:
+    """How long mailed links live, and the key that signs reset links (which no table holds)."""
+
     verify: timedelta = timedelta(hours=48)
     reset: timedelta = timedelta(minutes=60)
+    secret: str = field(default="", repr=False)
 
 
 def normalise_email(email: str) -> str:
@@ -72,21 +77,72 @@ def _retire_tokens(db: Session, user_id: int, purpose: str, now: datetime) -> No
             .values(used_at=now))
 
 
-def find_valid_token(db: Session, token: str, purpose: str, now: datetime) -> AccountToken | None:
-    """The unused, unexpired token of that purpose, or None. Reading never spends it."""
-    if not token or len(token) > 100:
+# -- reset links: signed, not stored --------------------------------------------------------
+# A reset link carries the account, its time of issue and a fingerprint of the password hash,
+# address and state, signed with the secret key. Nothing is written to issue one, so asking for
+# a reset does the same work for a known address as for an unknown one (audit finding 4: the
+# token row only a known address paid for told which addresses had accounts). It stops working
+# when it expires, when the password changes (so it works once), or when the address changes.
+
+def _reset_signer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt="portal.accounts.reset-link")
+
+
+def _reset_fingerprint(user: User) -> str:
+    state = f"{user.password_hash}\n{user.email}\n{user.is_active}"
+    return hashlib.sha256(state.encode()).hexdigest()[:24]
+
+
+def signed_reset_token(user: User, now: datetime, secret: str) -> str:
+    # (the nonce: two links asked for in the same second are still two links)
+    return _reset_signer(secret).dumps([user.id, int(now.timestamp()), _reset_fingerprint(user),
+                                        secrets.token_urlsafe(6)])
+
+
+def _signed_reset_row(db: Session, token: str, now: datetime, lifetimes: TokenLifetimes) -> AccountToken | None:
+    """A reset link made by signed_reset_token, as an (unsaved) token row; None if it is not valid."""
+    try:
+        user_id, issued, fingerprint, _nonce = _reset_signer(lifetimes.secret).loads(token)
+        issued_at = datetime.fromtimestamp(int(issued), tz=now.tzinfo)
+    except (BadSignature, TypeError, ValueError, OverflowError):
+        return None
+    user = db.get(User, user_id) if isinstance(user_id, int) else None
+    if (user is None or not user.is_active or fingerprint != _reset_fingerprint(user)
+            or not issued_at <= now < issued_at + lifetimes.reset):
+        return None
+    return AccountToken(token_hash=hash_token(token), user_id=user.id, purpose=PURPOSE_RESET, email=user.email,
+                        created_at=issued_at, expires_at=issued_at + lifetimes.reset)
+
+
+def find_valid_token(db: Session, token: str, purpose: str, now: datetime,
+                     lifetimes: TokenLifetimes | None = None) -> AccountToken | None:
+    """The unused, unexpired token of that purpose, or None. Reading never spends it.
+    Reset links are signed rather than stored (given `lifetimes`, which holds the key); a
+    stored one, mailed before, still works."""
+    if not token or len(token) > 200:
         return None
     row = db.exec(select(AccountToken).where(AccountToken.token_hash == hash_token(token))).first()
+    if row is None and purpose == PURPOSE_RESET and lifetimes is not None and lifetimes.secret:
+        return _signed_reset_row(db, token, now, lifetimes)
     if row is None or row.purpose != purpose or row.used_at is not None or row.expires_at <= now:
         return None
+    if purpose == PURPOSE_VERIFY and db.exec(
+            select(func.count()).select_from(AccountToken)
+            .where(AccountToken.user_id == row.user_id, AccountToken.purpose == PURPOSE_VERIFY,
+                   AccountToken.id > row.id)).one():
+        return None  # a newer confirmation link was sent since: only the newest works
     return row
 
 
-def _spend_token(db: Session, token: str, purpose: str, now: datetime) -> AccountToken:
-    """Mark a token used exactly once, even if two requests race for it."""
-    row = find_valid_token(db, token, purpose, now)
+def _spend_token(db: Session, token: str, purpose: str, now: datetime,
+                 lifetimes: TokenLifetimes | None = None) -> AccountToken:
+    """Mark a token used exactly once, even if two requests race for it. (A signed reset link
+    has no row: the password change that follows is what makes it stop working.)"""
+    row = find_valid_token(db, token, purpose, now, lifetimes)
     if row is None:
         raise AccountError("This link has expired or has already been used.")
+    if row.id is None:
+        return row
     spent = db.exec(update(AccountToken)
                     .where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
                     .values(used_at=now)).rowcount
@@ -132,12 +188,17 @@ def sign_up(db: Session, hasher: Hasher, mailer: Mailer, now: datetime, lifetime
 
 def resend_verification(db: Session, mailer: Mailer, now: datetime, lifetimes: TokenLifetimes,
                         email: str) -> None:
-    """Mail a fresh link if the address has an unverified account; otherwise do nothing.
-    The caller shows the same answer in every case."""
+    """Mail a fresh link if the address has an unverified account, else a notice that no
+    account waits for confirmation there. The caller shows the same answer in every case, and
+    every case does the same work (one mail queued, one commit), so the time taken does not
+    tell whether the address has an account either."""
     user = find_user_by_email(db, email)
     if user is None or user.is_verified or not user.is_active:
+        mailer.queue(db, normalise_email(email), "mail/verify_not_needed.txt", now)
+        db.commit()
         return
-    _retire_tokens(db, user.id, PURPOSE_VERIFY, now)
+    # Older links are not retired here but lose to this newer one when used (find_valid_token):
+    # an UPDATE only a known address paid for told the audit which addresses had accounts.
     token = _issue_token(db, user, PURPOSE_VERIFY, user.email, now, lifetimes.verify)
     mailer.queue(db, user.email, "mail/verify_email.txt", now, name="", token=token,
                  hours=int(lifetimes.verify.total_seconds() // 3600))
@@ -173,11 +234,15 @@ def authenticate(db: Session, hasher: Hasher, email: str, password: str) -> User
 
 def request_password_reset(db: Session, mailer: Mailer, now: datetime, lifetimes: TokenLifetimes,
                            email: str) -> None:
-    """Mail a reset link if the address has an active account. Same answer either way."""
+    """Mail a reset link if the address has an active account, else a notice that it has
+    none. Same answer, and the same work (one mail queued, one commit), either way."""
     user = find_user_by_email(db, email)
     if user is None or not user.is_active:
+        mailer.queue(db, normalise_email(email), "mail/reset_no_account.txt", now)
+        db.commit()
         return
-    token = _issue_token(db, user, PURPOSE_RESET, user.email, now, lifetimes.reset)
+    token = (signed_reset_token(user, now, lifetimes.secret) if lifetimes.secret
+             else _issue_token(db, user, PURPOSE_RESET, user.email, now, lifetimes.reset))
     mailer.queue(db, user.email, "mail/reset_password.txt", now, name=greeting_name(user), token=token,
                  minutes=int(lifetimes.reset.total_seconds() // 60))
     db.commit()
@@ -199,8 +264,8 @@ def _set_password(db: Session, hasher: Hasher, mailer: Mailer, user: User, new_p
 
 
 def reset_password(db: Session, hasher: Hasher, mailer: Mailer, now: datetime, token: str,
-                   new_password: str) -> User:
-    row = find_valid_token(db, token, PURPOSE_RESET, now)
+                   new_password: str, lifetimes: TokenLifetimes | None = None) -> User:
+    row = find_valid_token(db, token, PURPOSE_RESET, now, lifetimes)
     if row is None:
         raise AccountError("This link has expired or has already been used.")
     user = db.get(User, row.user_id)
@@ -208,7 +273,7 @@ def reset_password(db: Session, hasher: Hasher, mailer: Mailer, now: datetime, t
     problems = password_problems(new_password, email=user.email, name=user.name)
     if problems:
         raise AccountError(problems[0], field="password")
-    _spend_token(db, token, PURPOSE_RESET, now)
+    _spend_token(db, token, PURPOSE_RESET, now, lifetimes)
     _set_password(db, hasher, mailer, user, new_password, now, keep_session_token=None)
     if user.email_verified_at is None:
         user.email_verified_at = now  # the link proved they read mail at this address

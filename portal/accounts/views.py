@@ -139,13 +139,13 @@ def forgot_password_sent():
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(PER_IP_STRICT, methods=["POST"])
 def reset_password(token: str):
-    if accounts.find_valid_token(db(), token, accounts.PURPOSE_RESET, now()) is None:
+    if accounts.find_valid_token(db(), token, accounts.PURPOSE_RESET, now(), services().lifetimes) is None:
         return render("accounts/link_invalid.html", status=404, forgot=True)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         s = services()
         try:
-            accounts.reset_password(db(), s.hasher, s.mailer, now(), token, form.password.data)
+            accounts.reset_password(db(), s.hasher, s.mailer, now(), token, form.password.data, s.lifetimes)
         except accounts.AccountError as error:
             _fail(form, error)
         else:
