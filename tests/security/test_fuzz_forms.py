@@ -73,6 +73,7 @@ ROUTES = {
     "agencies.award_delete": ("coordinator", f"/agencies/{A}/awards/{{award_id}}",
                               f"/agencies/{A}/awards/{{award_id}}/delete"),
     "agencies.sro_delete": ("coordinator", f"/agencies/{A}/sros/{{sro_id}}", f"/agencies/{A}/sros/{{sro_id}}/delete"),
+    "agencies.settings": ("coordinator", f"/agencies/{A}/settings", f"/agencies/{A}/settings"),
     "agencies.member_remove": ("coordinator", f"/agencies/{A}/members",
                                f"/agencies/{A}/members/{{member_id}}/remove"),
     "agencies.new_award": ("coordinator", f"/agencies/{A}/awards/new", f"/agencies/{A}/awards/new"),

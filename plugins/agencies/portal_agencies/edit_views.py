@@ -1,5 +1,5 @@
 """Correct and delete pages: an award's edit form and delete button, an SRO's delete button,
-removing a member. Each record page shows its change history (history.py)."""
+removing a member, the agency's settings. Each record page shows its change history."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from flask import abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from portal.common.web import db, now, render, services
-from portal_agencies import editing
+from portal_agencies import editing, history
 from portal_agencies import services as agencies
-from portal_agencies.forms import AwardForm, ButtonForm
+from portal_agencies.forms import AgencySettingsForm, AwardForm, ButtonForm
 from portal_agencies.records import _award, _sro
 from portal_agencies.views import MAX_ID, _fail, bp, coordinated, today
 
@@ -83,3 +83,19 @@ def member_remove(agency_id: int, member_id: int):
     else:
         flash("The member is removed from the agency. Their account and training stay theirs.", "info")
     return redirect(url_for("agencies.members", agency_id=agency.id), code=303)
+
+
+@bp.route(f"/<{MAX_ID}:agency_id>/settings", methods=["GET", "POST"])
+@login_required
+def settings(agency_id: int):
+    agency = coordinated(agency_id)
+    form = AgencySettingsForm(program_manager_email=agency.chp_program_manager_email)
+    if form.validate_on_submit():
+        agencies.update_agency_settings(db(), agency, form.program_manager_email.data or "", current_user.user.id,
+                                        now())
+        flash("Settings saved. Certificate copies go to the CHP Program Manager's new address from now on "
+              "(prepare the mail again on each SRO's page to re-send one).", "success")
+        return redirect(url_for("agencies.settings", agency_id=agency.id), code=303)
+    return render("agencies/agency_settings.html", agency=agency, form=form,
+                  changes=history.history_of(db(), agency.id, "agency", agency.id),
+                  status=422 if form.errors else 200)

@@ -37,6 +37,12 @@ class SroForm(FlaskForm):
     placement_date = DateField("Date placed in the school (backfill)", OPTIONAL_DATE)
     training_completed = DateField("40-hour NASRO basic course completed on", OPTIONAL_DATE)
     expenses_submitted = DateField("Itemized expenses submitted to NASRO on", OPTIONAL_DATE)
+    response_center_reported_on = DateField("Prior training reported to the COPS Office Response Center on",
+                                             OPTIONAL_DATE)
+    response_center_answer = SelectField("The COPS Office's answer", choices=[
+        SelectChoice("", "No answer yet"), SelectChoice("satisfied", "The training requirement is satisfied"),
+        SelectChoice("retake", "The officer must take the course")],
+        validate_choice=False, default="")  # checked by save_sro; a form without it means "no answer yet"
     certificate = FileField("Course certificate (PDF or image, optional)")
 
 
@@ -50,6 +56,11 @@ class ExpenseForm(FlaskForm):
 class RosterUploadForm(FlaskForm):
     roster = FileField("Roster CSV")
     as_of = DateField("As of (optional)", OPTIONAL_DATE)
+
+
+class AgencySettingsForm(FlaskForm):
+    program_manager_email = EmailField("CHP Program Manager's email",
+                                       [Optional(), Email(check_deliverability=False), Length(max=254)])
 
 
 class ImportApplyForm(FlaskForm):

@@ -97,7 +97,9 @@ def _save_sro(agency, award, sro, form):
                                   hire_date=form.hire_date.data, placement_date=form.placement_date.data,
                                   training_completed=form.training_completed.data,
                                   expenses_submitted=form.expenses_submitted.data, today=today(), now=now(),
-                                  actor_id=current_user.user.id)
+                                  actor_id=current_user.user.id,
+                                  response_center_reported_on=form.response_center_reported_on.data,
+                                  response_center_answer=form.response_center_answer.data or "")
         if certificate:
             data, kind = certificate
             key = f"agencies/{agency.id}/sro/{saved.id}/certificate{ALLOWED_CERTIFICATE_TYPES[kind]}"
@@ -139,11 +141,12 @@ def sro(agency_id: int, sro_id: int):
         return redirect(url_for("agencies.sro", agency_id=agency.id, sro_id=record.id), code=303)
     evaluation = None
     try:
+        completed = agencies.counted_completion(record, award)
         evaluation = rules.evaluate_sro(record.role, award.award_date, record.hire_date, record.placement_date,
-                                        record.training_completed, record.expenses_submitted, today())
+                                        completed, record.expenses_submitted if completed else None, today())
     except rules.RuleError:
         pass
-    return render("agencies/sro_form.html", agency=agency, award=award, sro=record, form=form, evaluation=evaluation,
+    return render("agencies/sro_form.html", cops_task=agencies.response_center_task(record, evaluation), agency=agency, award=award, sro=record, form=form, evaluation=evaluation,
                   response_center=rules.RESPONSE_CENTER_REMINDER,
                   changes=history.history_of(db(), agency.id, "sro", record.id),
                   status=422 if form.errors or form.form_errors else 200)

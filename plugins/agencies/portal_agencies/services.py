@@ -72,6 +72,18 @@ def create_agency(db: Session, name: str, coordinator: User, now: datetime, prog
     return agency
 
 
+def update_agency_settings(db: Session, agency: Agency, program_manager_email: str, actor_id: int | None,
+                           now: datetime) -> None:
+    """The CHP Program Manager's address (certificate copies go to it and to AskCopsRC)."""
+    before = history.snapshot("agency", agency)
+    agency.chp_program_manager_email = (program_manager_email or "").strip().lower()
+    db.add(agency)
+    history.record_change(db, agency_id=agency.id, kind="agency", record_id=agency.id, action="update",
+                          actor_id=actor_id, now=now, before=before, after=history.snapshot("agency", agency),
+                          label=agency.name)
+    db.commit()
+
+
 def coordinator_agency(db: Session, user_id: int, agency_id: int) -> Agency | None:
     """The agency if this user coordinates it; None answers exactly like a missing agency."""
     member = membership_of_user_id(db, user_id)
@@ -260,7 +272,8 @@ def sro_of(db: Session, agency_id: int, sro_id: int) -> tuple[SchoolResourceOffi
 def save_sro(db: Session, award: ChpAward, sro: SchoolResourceOfficer | None, *, name: str, role: str,
              hire_date: date | None, placement_date: date | None, training_completed: date | None,
              expenses_submitted: date | None, today: date, now: datetime,
-             actor_id: int | None = None) -> SchoolResourceOfficer:
+             actor_id: int | None = None, response_center_reported_on: date | None = None,
+             response_center_answer: str = "") -> SchoolResourceOfficer:
     name = " ".join((name or "").split())
     if not name or len(name) > 120:
         raise AgencyError("Enter the officer's name.", "name")
@@ -280,10 +293,18 @@ def save_sro(db: Session, award: ChpAward, sro: SchoolResourceOfficer | None, *,
                            expenses_submitted, today)
     except rules.RuleError as error:
         raise AgencyError(error.message, getattr(error, "column", None))
+    if response_center_answer not in ("", "satisfied", "retake"):
+        raise AgencyError("Choose the COPS Office's answer from the list.", "response_center_answer")
+    if response_center_answer and response_center_reported_on is None:
+        raise AgencyError("Give the date the prior training was reported to the Response Center.",
+                          "response_center_reported_on")
+    if response_center_reported_on is not None and response_center_reported_on > today:
+        raise AgencyError("The date reported cannot be in the future.", "response_center_reported_on")
     before = history.snapshot("sro", sro) if sro is not None else None
     sro = sro or SchoolResourceOfficer(award_id=award.id, name=name, role=role, created_at=now)
     sro.name, sro.role, sro.hire_date, sro.placement_date = name, role, hire_date, placement_date
     sro.training_completed, sro.expenses_submitted = training_completed, expenses_submitted
+    sro.response_center_reported_on, sro.response_center_answer = response_center_reported_on, response_center_answer
     db.add(sro)
     db.flush()
     history.record_change(db, agency_id=award.agency_id, kind="sro", record_id=sro.id,
@@ -387,7 +408,7 @@ def delete_expense(db: Session, sro_id: int, expense_id: int, *, agency_id: int 
 
 # -- dashboard and reminders ------------------------------------------------
 
-URGENCY = {"overdue": 0, "due": 1, "error": 2, "met-late": 3, "met": 4}
+URGENCY = {"overdue": 0, "due": 1, "task": 2, "error": 3, "met-late": 4, "met": 5}
 
 
 @dataclass
@@ -410,6 +431,24 @@ def _mou_status(award: ChpAward, as_of: date) -> tuple[date, str, int | None]:
     return status.due, str(status.status), status.days_left
 
 
+def counted_completion(sro: SchoolResourceOfficer, award: ChpAward) -> date | None:
+    """The completion date the rules judge. Prior training the COPS Office answered "retake"
+    for does not count: the officer's deadline stands as if untrained."""
+    if sro.response_center_answer == "retake" and sro.training_completed is not None:
+        reference = rules.training_reference_date(rules.parse_role(sro.role), award.award_date, sro.placement_date)
+        if reference is not None and sro.training_completed < reference:
+            return None
+    return sro.training_completed
+
+
+def response_center_task(sro: SchoolResourceOfficer, evaluation) -> bool:
+    """Prior training was accepted: the fact sheet asks the agency to give the COPS Office
+    Response Center its location and date, so that COPS can determine whether it satisfies
+    the requirement. Open until the coordinator records the date reported and the answer."""
+    return (isinstance(evaluation, rules.SroEvaluation) and evaluation.prior_training is rules.PriorTraining.ACCEPTED
+            and not (sro.response_center_reported_on and sro.response_center_answer))
+
+
 def dashboard(db: Session, agency_id: int, as_of: date) -> list[DashboardItem]:
     """Every SRO's training deadline and every award's MOU, most urgent first."""
     awards = list(db.exec(select(ChpAward).where(ChpAward.agency_id == agency_id)).all())
@@ -427,10 +466,13 @@ def dashboard(db: Session, agency_id: int, as_of: date) -> list[DashboardItem]:
     for sro in sros:
         award = by_id[sro.award_id]
         try:
+            completed = counted_completion(sro, award)
             ev = rules.evaluate_sro(sro.role, award.award_date, sro.hire_date, sro.placement_date,
-                                    sro.training_completed, sro.expenses_submitted, as_of)
+                                    completed, sro.expenses_submitted if completed else None, as_of)
             items.append(DashboardItem("training", award, sro, ev.training_due, str(ev.training_status), ev.days_left, ev,
                                        Decimal(totals.get(sro.id) or 0)))
+            if response_center_task(sro, ev):
+                items.append(DashboardItem("cops", award, sro, None, "task", None, ev))
             if ev.expenses_due is not None:  # itemized expenses to NASRO, 30 days after the course
                 standing = rules.deadline_status(ev.expenses_due, sro.expenses_submitted, as_of)
                 items.append(DashboardItem("expenses", award, sro, ev.expenses_due, str(standing.status),
