@@ -1,6 +1,14 @@
 """Aggregate reports, computed in the database with SQL aggregates; no learner rows are
-loaded into Python. Any figure built from fewer than MIN_GROUP learners is suppressed,
-and no report ever shows one person's pre-test score.
+loaded into Python. Any figure built from fewer than MIN_GROUP distinct learners is
+suppressed, and no report ever shows one person's pre-test score, not even to someone
+comparing two views of it (docs/security.md, "Reports"):
+
+- score means count learners in whole blocks of MIN_GROUP, in the order they first took the
+  post-test: one more learner changes nothing until a block of MIN_GROUP is complete, so the
+  difference between two views is the mean of at least MIN_GROUP people;
+- score figures are rounded to a step at least as large as one learner's whole influence on
+  them (COARSE_STEPS), so a retake (one learner's improvement) moves a figure by one step at
+  most and says nothing finer than that.
 
 The SQL is written once for SQLite and PostgreSQL: medians use window functions, and the
 few date functions that differ are chosen by dialect.
@@ -8,12 +16,31 @@ few date functions that differ are chosen by dialect.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 MIN_GROUP = 5
+# The steps figures are rounded to, on their own scale (points of 100): the smallest one at
+# least as large as one learner's influence, span / learners.
+COARSE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100)
+
+
+def coarse_step(learners: int, span: float = 100.0) -> float:
+    """The rounding step for a figure over `learners` people whose values span `span` points."""
+    influence = span / max(learners, 1)
+    return next((step for step in COARSE_STEPS if step >= influence), COARSE_STEPS[-1])
+
+
+def coarsen(value: float | None, learners: int, span: float = 100.0) -> float | None:
+    """`value` rounded to coarse_step: one learner more or less, or one learner's change, can
+    move it by one step at most."""
+    if value is None:
+        return None
+    step = coarse_step(learners, span)
+    return math.floor(value / step + 0.5) * step  # half up: 50 at steps of 20 is 60, as on paper
 EASY, HARD = 0.90, 0.20  # items nearly everyone / nearly no one answers correctly on the post-test
 
 
@@ -81,11 +108,7 @@ class CourseYear:
     def completion_rate(self) -> float | None:
         return self.completions / self.enrollments if self.enrollments else None
 
-    @property
-    def growth(self) -> float | None:
-        if self.mean_pre is None or self.mean_post is None:
-            return None
-        return self.mean_post - self.mean_pre
+    growth: float | None = None  # the rounded mean post minus the rounded mean pre
 
     @property
     def first_attempt_pass_rate(self) -> float | None:
@@ -106,13 +129,9 @@ def course_years(db: Session, pack_ids: list[str], year: int | None = None) -> l
     dialect = db.get_bind().dialect.name
     packs_sql, year_sql, params = _scope(pack_ids, year)
     days = _days_between(dialect, "passed_at", "enrolled_at")
-    both = "pre_score IS NOT NULL AND best_post_score IS NOT NULL"
     sql = f"""
     WITH base AS (
         SELECT pack_id, session_year, COUNT(*) AS enrollments, COUNT(passed_at) AS completions,
-               AVG(CASE WHEN {both} THEN pre_score END) AS mean_pre,
-               AVG(CASE WHEN {both} THEN best_post_score END) AS mean_post,
-               SUM(CASE WHEN {both} THEN 1 ELSE 0 END) AS scored,
                COUNT(first_post_passed) AS first_takers,
                SUM(CASE WHEN first_post_passed THEN 1 ELSE 0 END) AS first_passes,
                SUM(post_attempts) AS post_attempts,
@@ -120,11 +139,29 @@ def course_years(db: Session, pack_ids: list[str], year: int | None = None) -> l
         FROM enrollment WHERE pack_id IN {packs_sql}{year_sql}
         GROUP BY pack_id, session_year
     ),
+    scored AS (
+        -- learners with both scores, in the order they first took the post-test (a newcomer
+        -- always comes last), numbered, so that whole blocks of MIN_GROUP can be taken
+        SELECT pack_id, session_year, pre_score, best_post_score,
+               ROW_NUMBER() OVER (PARTITION BY pack_id, session_year ORDER BY first_post_at, id) AS rn,
+               COUNT(*) OVER (PARTITION BY pack_id, session_year) AS n
+        FROM (SELECT e.id, e.pack_id, e.session_year, e.pre_score, e.best_post_score,
+                     (SELECT MIN(a.submitted_at) FROM attempt a WHERE a.enrollment_id = e.id AND a.kind = 'post'
+                      AND a.submitted_at IS NOT NULL) AS first_post_at
+              FROM enrollment e WHERE e.pack_id IN {packs_sql}{year_sql.replace("session_year", "e.session_year")}
+                AND e.pre_score IS NOT NULL AND e.best_post_score IS NOT NULL) AS both_scores
+    ),
+    score_means AS (
+        SELECT pack_id, session_year, AVG(pre_score) AS mean_pre, AVG(best_post_score) AS mean_post,
+               COUNT(*) AS scored
+        FROM scored WHERE rn <= n - (n % {MIN_GROUP}) GROUP BY pack_id, session_year
+    ),
     {_medians_sql(dialect, days, packs_sql, year_sql)}
     SELECT base.pack_id, base.session_year, base.enrollments, base.completions, medians.median_days,
-           base.mean_pre, base.mean_post, base.scored, base.first_takers, base.first_passes,
+           score_means.mean_pre, score_means.mean_post, score_means.scored, base.first_takers, base.first_passes,
            base.post_attempts, base.post_takers
     FROM base LEFT JOIN medians ON medians.pack_id = base.pack_id AND medians.session_year = base.session_year
+    LEFT JOIN score_means ON score_means.pack_id = base.pack_id AND score_means.session_year = base.session_year
     ORDER BY base.session_year DESC, base.pack_id
     """
     rows = []
@@ -140,7 +177,11 @@ def _num(value) -> float | None:
 
 
 def _suppress(row: CourseYear) -> CourseYear:
-    """Blank every figure that rests on fewer than MIN_GROUP learners."""
+    """Blank every figure that rests on fewer than MIN_GROUP learners; round the score figures."""
+    row.mean_pre = coarsen(row.mean_pre, row.scored_learners)
+    row.mean_post = coarsen(row.mean_post, row.scored_learners)
+    if row.mean_pre is not None and row.mean_post is not None:
+        row.growth = row.mean_post - row.mean_pre  # from the rounded figures: it tells nothing more
     if row.enrollments < MIN_GROUP:
         row.suppressed.update({"enrollments", "completions", "completion_rate"})
     if row.completions < MIN_GROUP:
@@ -175,7 +216,9 @@ class ItemRow:
 
 def item_analysis(db: Session, pack_id: str, year: int | None = None) -> list[ItemRow]:
     """For each question: the share answering correctly on the pre-test and on the post-test,
-    from the running counts kept at each submission."""
+    from the running counts kept at each submission. A share is shown only when at least
+    MIN_GROUP distinct learners answered (one learner answering twice is one learner), and
+    rounded to the coarse step for that many learners."""
     params = {"pack": pack_id}
     year_sql = ""
     if year is not None:
@@ -189,12 +232,34 @@ def item_analysis(db: Session, pack_id: str, year: int | None = None) -> list[It
     FROM item_stat WHERE pack_id = :pack{year_sql}
     GROUP BY question_id ORDER BY question_id
     """
+    learners = _learners_per_question(db, pack_id, year)
     rows = []
     for qid, pre_n, pre_ok, post_n, post_ok in db.connection().execute(text(sql), params).all():
         pre_n, post_n = int(pre_n or 0), int(post_n or 0)
-        rows.append(ItemRow(qid, pre_n, (int(pre_ok) / pre_n) if pre_n >= MIN_GROUP else None,
-                            post_n, (int(post_ok) / post_n) if post_n >= MIN_GROUP else None))
+        pre_people, post_people = learners.get((qid, "pre"), 0), learners.get((qid, "post"), 0)
+        rows.append(ItemRow(qid, pre_n, _share(pre_ok, pre_n, pre_people), post_n, _share(post_ok, post_n, post_people)))
     return rows
+
+
+def _share(correct, answers: int, learners: int) -> float | None:
+    if learners < MIN_GROUP or not answers:
+        return None
+    return coarsen(100.0 * int(correct) / answers, learners) / 100.0
+
+
+def _learners_per_question(db: Session, pack_id: str, year: int | None) -> dict[tuple[str, str], int]:
+    """How many distinct learners answered each question, per test kind."""
+    params = {"pack": pack_id}
+    year_sql = ""
+    if year is not None:
+        year_sql, params["year"] = " AND e.session_year = :year", year
+    sql = f"""
+    SELECT i.question_id, a.kind, COUNT(DISTINCT e.user_id)
+    FROM attempt_item i JOIN attempt a ON a.id = i.attempt_id JOIN enrollment e ON e.id = a.enrollment_id
+    WHERE a.pack_id = :pack AND a.submitted_at IS NOT NULL{year_sql}
+    GROUP BY i.question_id, a.kind
+    """
+    return {(qid, kind): int(n) for qid, kind, n in db.connection().execute(text(sql), params).all()}
 
 
 def completions_by_month(db: Session, pack_ids: list[str], year: int | None = None) -> list[tuple[str, int | None]]:
