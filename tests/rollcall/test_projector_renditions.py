@@ -99,3 +99,8 @@ def test_the_trainers_pick_is_played_and_kept_for_the_next_episode(client, choic
 def test_an_unknown_pick_falls_back_to_the_best_for_the_screen(client):
     html = client.get("/series/hd-series/ep2/projector?rendition=4320").get_data(as_text=True)
     assert html.count("<source ") == 2  # light for small screens, else standard
+
+
+def test_series_page_offers_the_projector_with_the_smaller_video(client):
+    html = client.get("/series/hd-series").get_data(as_text=True)
+    assert 'href="/series/hd-series/ep1/projector?rendition=light">projector with the smaller video</a>' in html
