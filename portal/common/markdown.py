@@ -119,12 +119,14 @@ def _make_renderer() -> MarkdownIt:
 _renderer = _make_renderer()
 
 
-def render_markdown(text: str, files_base: str | None = None, doc_dir: str = "") -> str:
-    """Markdown to safe HTML; relative links resolve against doc_dir under files_base."""
-    return _renderer.render(text or "", {"files_base": files_base, "doc_dir": doc_dir})
+def render_markdown(text: str, files_base: str | None = None, doc_dir: str = "", language: str = "en") -> str:
+    """Markdown to safe HTML; relative links resolve against doc_dir under files_base; `language`
+    labels the captions of videos placed in the text."""
+    return _renderer.render(text or "", {"files_base": files_base, "doc_dir": doc_dir, "language": language})
 
 
 @lru_cache(maxsize=4096)
-def render_markdown_cached(cache_key: tuple, text: str, files_base: str | None = None, doc_dir: str = "") -> str:
+def render_markdown_cached(cache_key: tuple, text: str, files_base: str | None = None, doc_dir: str = "",
+                           language: str = "en") -> str:
     """Markdown to safe HTML, memoised; pack callers key it by pack id and version."""
-    return render_markdown(text, files_base, doc_dir)
+    return render_markdown(text, files_base, doc_dir, language)

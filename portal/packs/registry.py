@@ -206,7 +206,7 @@ def render_lesson(pack: Pack, lesson_id: str) -> str:
     lesson = pack.lesson(lesson_id)
     doc_dir = str(PurePosixPath(lesson.file).parent) if lesson.file else ""
     return render_markdown_cached((pack.id, pack.version, "lesson", lesson_id), lesson.body,
-                                  files_base(pack), doc_dir)
+                                  files_base(pack), doc_dir, pack.language)
 
 
 def render_description(pack: Pack) -> str:

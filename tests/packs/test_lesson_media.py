@@ -65,6 +65,7 @@ def test_images_and_videos_in_the_flow_are_served_without_being_downloads(pack):
 
 
 def test_lesson_page_places_them_where_the_author_wrote_them(make_app, pack):
+    pack.replace("language: en", "language: es")  # captions are labelled in the pack's language
     app = make_app(EXTRA_PLUGINS=[PackDirs("media_plugin", pack.root)])
     make_user(app)
     client = app.test_client()
@@ -78,7 +79,7 @@ def test_lesson_page_places_them_where_the_author_wrote_them(make_app, pack):
         "<h2>First, the approach</h2>", f'<source src="{files}media/approach.mp4"',
         "Then the conversation itself.", f'<source src="{files}media/talk.mp4"', "Write short paragraphs")]
     assert order == sorted(order)
-    assert html.count('<track kind="captions"') == 2
+    assert html.count('<track kind="captions"') == 2 and html.count('srclang="es" label="Captions"') == 2
     assert f'<source src="{files}media/approach-light.mp4" type="video/mp4" media="(max-width: 40rem)' in html
     downloads = html[html.index('id="dl-h"'):]
     assert "campus.png" not in downloads and "approach.mp4" not in downloads.split("</section>")[0]
