@@ -50,6 +50,7 @@ class Lesson:
     min_minutes: int | None = None  # least time on the page before the lesson can be marked complete
     media: tuple[Video, ...] = ()  # videos placed in the lesson's Markdown (```video fences)
     images: tuple[str, ...] = ()  # images placed in the lesson's Markdown, served without being downloads
+    package: object | None = None  # a cmi5 AU or SCORM 1.2 SCO (portal.standards.pack_lessons.PackageLesson)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from pydantic_core import PydanticCustomError
 from portal.packs.authored_yaml import AuthoredFloat, AuthoredInt, AuthoredText
 
 # Keys a lesson may use to say where its content comes from; exactly one per lesson.
-LESSON_SOURCES: tuple[str, ...] = ("file",)
+LESSON_SOURCES: tuple[str, ...] = ("file", "cmi5", "scorm")  # cmi5/scorm: portal/standards/pack_lessons.py
 
 
 def _as_text(value: Any, info: ValidationInfo) -> Any:
@@ -128,6 +128,8 @@ class LessonEntry(Entry):
     video: VideoEntry | None = None
     summary: Text | None = None
     discussion_prompts: list[Text] = Field(default_factory=list)
+    cmi5: dict[str, Any] | None = None  # {package: <zip in the pack>, au: <AU id>}
+    scorm: dict[str, Any] | None = None  # {package: <zip in the pack>, sco: <item identifier>}
 
 
 class DownloadEntry(Entry):

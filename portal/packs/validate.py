@@ -20,6 +20,7 @@ from portal.packs.loader import (_dotted, ACCREDITATION_STATUSES, KINDS, MANIFES
 from portal.packs.media import caption_problems, content_problem, download_problem
 from portal.packs.model import Change
 from portal.packs.schema import LESSON_SOURCES, Manifest, check_bank, check_manifest, check_video_fence
+from portal.standards.pack_lessons import package_lesson
 
 STATE_CODES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
@@ -269,6 +270,7 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
             c.fail(path, f"{_dotted(path)} takes its content from one of {', '.join(LESSON_SOURCES)}, "
                          f"but names {' and '.join(sources)}; keep one")
         file = c.file(item, "file", path, required=not sources)
+        package = package_lesson(c, item, path)  # a cmi5 AU or SCORM SCO: portal/standards/pack_lessons.py
         minutes = c.number(item, "minutes", path, required=kind == "course", integer=True)
         minutes = minutes or 1
         video = _video(c, item, path)
@@ -293,7 +295,7 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
         lessons.append(Lesson(ident, title, file or "", int(minutes),
                               body, video, c.text(item, "summary", path, required=False, max_len=500), prompts,
                               min_minutes=int(least) if isinstance(least, int) and not isinstance(least, bool)
-                              else None, media=placed, images=images))
+                              else None, media=placed, images=images, package=package))
     for lesson in lessons:
         if lesson.file and lesson.body:
             check_markdown(root, lesson.file, lesson.body, problems, public)

@@ -35,6 +35,14 @@ def ids_for(package: StdPackage) -> cmi5.Ids:
     return cmi5.Ids(current_app.config["PORTAL_BASE_URL"], package.uid)
 
 
+def credit_lesson_of(session, package: StdPackage, registration: StdRegistration, moment) -> None:
+    """A course lesson made of this package's unit is complete once the unit is satisfied."""
+    from portal.learning.web import portal_tz
+    from portal.standards.pack_lessons import credit_lesson
+
+    credit_lesson(session, package, registration, current_app.extensions["packs"], moment, portal_tz())
+
+
 def content_base() -> str:
     return current_app.config["CONTENT_BASE_URL"]
 
@@ -155,6 +163,7 @@ def statements():
                                                         "name": f"launch-{caller.session.code}"}}
         stored = lrs.store_statements(session, items, authority, moment, allow_voiding=False)
         cmi5.apply_au_statements(session, scope, items, verbs, moment, ids_for(scope.package))
+        credit_lesson_of(session, scope.package, scope.registration, moment)
         session.commit()
     if request.method == "PUT":
         return Response(status=204)
@@ -406,7 +415,10 @@ def scorm_commit(content_key: str):
         if row is None:
             abort(404)
         try:
-            scorm.commit(session, row, body["values"], bool(body.get("finish")), now())
+            moment = now()
+            scorm.commit(session, row, body["values"], bool(body.get("finish")), moment)
+            registration = session.get(StdRegistration, row.registration_id)
+            credit_lesson_of(session, session.get(StdPackage, registration.package_id), registration, moment)
         except PermissionError as error:
             return jsonify({"error": str(error)}), 401
         except scorm.ScormRefused as error:

@@ -91,11 +91,15 @@ def read_package(upload: Upload, limits: Limits) -> tuple[str, dict, dict[str, b
 
 
 def import_package(db: Session, storage: DatabaseStorage, upload: Upload, limits: Limits, provider_name: str,
-                   user_id: int | None, now: datetime) -> StdPackage:
-    """Check and store a package as a draft of `provider_name`. Nothing is written when it is refused."""
+                   user_id: int | None, now: datetime, uid: str | None = None,
+                   lesson: dict | None = None) -> StdPackage:
+    """Check and store a package as a draft of `provider_name`. Nothing is written when it is refused.
+    `lesson` ({pack, lesson, version}) marks a package a course pack's lesson is made of."""
     standard, document, files = read_package(upload, limits)
-    uid = str(uuid.uuid4())
+    uid = uid or str(uuid.uuid4())
     document["files"] = sorted(files)
+    if lesson:
+        document["lesson"] = lesson
     package = StdPackage(uid=uid, standard=standard, status="draft",
                          title=(document["title"] or upload.filename)[:300],
                          description=document["description"], publisher_id=document["publisher_id"][:2000],

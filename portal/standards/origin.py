@@ -16,8 +16,10 @@ def init_app(app: Flask) -> None:
     from portal.common.security import csrf
     from portal.standards.content_views import bp
     from portal.standards.views import bp as provider_bp
+    from portal.standards.views import learn_bp
 
     app.register_blueprint(provider_bp)
+    app.register_blueprint(learn_bp)
 
     def _package_upload_limit():
         # Packages are larger than any form: raise the body limit for this one page, before

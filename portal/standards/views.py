@@ -12,7 +12,7 @@ from portal.common.web import db, now, render, services, writing
 from portal.reports.models import ProviderStaff
 from portal.standards import cmi5, scorm
 from portal.standards.archive import Limits
-from portal.standards.content_views import ids_for
+from portal.standards.content_views import credit_lesson_of, ids_for
 from portal.standards.importer import (PackageRefused, Upload, delete_package, import_package, packages_for,
                                        structure_of)
 from portal.standards.models import StdPackage, StdRegistration, StdRegistrationAu, StdSession
@@ -149,11 +149,9 @@ def launch(uid: str):
         session.commit()
     au = structure_of(package)["aus"][index]
     response = render("standards/play.html", package=package, au=au, launch_url=url, launch_method=method,
-                      session_code=code, registration_code=registration_code)
-    content = current_app.config["CONTENT_BASE_URL"]
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"frame-src {content}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+                      session_code=code, registration_code=registration_code,
+                      back_url=url_for("standards.package", uid=uid), back_title=package.title)
+    response.headers["Content-Security-Policy"] = _player_csp()
     return response
 
 
@@ -211,6 +209,7 @@ def waive(uid: str):
         except ValueError as error:
             flash(str(error).capitalize() + ".")
             return redirect(url_for("standards.package", uid=uid), 303)
+        credit_lesson_of(session, fresh, registration, now())
         session.commit()
     flash("The AU was waived.")
     return redirect(url_for("standards.package", uid=uid), 303)
@@ -231,3 +230,65 @@ def abandon(uid: str):
         session.commit()
     flash("The session was abandoned.")
     return redirect(url_for("standards.package", uid=uid), 303)
+
+
+# -- learners: a course pack's lesson made of a cmi5 AU or SCORM SCO ------------------
+
+learn_bp = Blueprint("standards_learning", __name__, template_folder="templates")
+
+
+@learn_bp.post("/learn/<pack_id>/lessons/<lesson_id>/package")
+@login_required
+def launch_lesson(pack_id: str, lesson_id: str):
+    """Start (or resume) the lesson's AU or SCO for the enrolled learner; a course already
+    passed opens in Review mode, which records nothing."""
+    from portal.learning import services as learning
+    from portal.learning.views import study_enrollment
+    from portal.learning.web import course_or_404, portal_tz, refuse
+    from portal.standards.pack_lessons import stored_package
+
+    pack = course_or_404(pack_id)
+    enrollment = study_enrollment(pack.id)
+    lesson = pack.lesson(lesson_id)
+    if lesson is None or getattr(lesson, "package", None) is None:
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    reviewing = enrollment.passed_at is not None
+    lesson_url = url_for("learning.lesson", pack_id=pack.id, lesson_id=lesson.id)
+    if not reviewing:
+        if not learning.is_open(enrollment, now(), portal_tz()):
+            return refuse(learning.LearningError("This enrollment has expired."), url_for("learning.my_courses"))
+        if not learning.pre_test_done(db(), enrollment.id):
+            flash("Take the pre-test first: it unlocks the lessons.", "info")
+            return redirect(url_for("assessments.test", pack_id=pack.id, kind="pre"))
+    moment = now()
+    config = current_app.config
+    with writing() as session:
+        package = stored_package(session, services().storage, pack, lesson, limits(), moment)
+        ids = ids_for(package)
+        registration = cmi5.registration_for(session, package, current_user.user.id, config["PORTAL_BASE_URL"],
+                                             moment, ids)
+        index, mode = lesson.package.unit_index, "Review" if reviewing else "Normal"
+        if package.standard == "scorm12":
+            started_session, url = scorm.launch(session, package, registration, index, mode, moment,
+                                                config["CONTENT_BASE_URL"])
+            code, method = started_session.code, "AnyWindow"
+        else:
+            started = cmi5.launch(session, package, registration, index, mode, moment, ids,
+                                  config["CONTENT_BASE_URL"], config["PORTAL_BASE_URL"] + lesson_url)
+            code, url, method = started.session.code, started.url, started.launch_method
+        registration_code = registration.code
+        au = structure_of(package)["aus"][index]
+        session.commit()
+    response = render("standards/play.html", package=package, au=au, launch_url=url, launch_method=method,
+                      session_code=code, registration_code=registration_code, back_url=lesson_url,
+                      back_title=lesson.title)
+    response.headers["Content-Security-Policy"] = _player_csp()
+    return response
+
+
+def _player_csp() -> str:
+    content = current_app.config["CONTENT_BASE_URL"]
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"frame-src {content}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
