@@ -26,7 +26,7 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	else echo "npm not found: accessibility audits will be skipped (CI installs npm)"; fi
 
 # ADL's cmi5 LMS Test Suite (tests/cmi5, tests only): copied from CMI5_LTS_SRC and built once.
-CMI5_LTS_SRC ?= ../shared/cmi5/lts
+CMI5_LTS_SRC ?= $(firstword $(wildcard $(CMI5_SHARED_DIR)/lts ../shared/cmi5/lts /work/shared/cmi5/lts) ../shared/cmi5/lts)
 LTS := tests/cmi5/build/lts/pkg/dist/.built
 $(LTS): tests/cmi5/build_lts.sh $(wildcard $(CMI5_LTS_SRC)/package-lock.json)
 	@if [ -d "$(CMI5_LTS_SRC)" ] && command -v npm >/dev/null; then tests/cmi5/build_lts.sh "$(CMI5_LTS_SRC)"; \

@@ -3,21 +3,22 @@ refused with its rule. tests/test_cli.py-style `portal packs --help` lists it.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlmodel import select
 
 from portal.standards.cli import import_command
 from portal.standards.models import StdPackage
+from tests.cmi5.paths import example
+from tests.conftest import IN_CI
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "cmi5" / "examples"
-GEOLOGY = EXAMPLES / "masteryscore_responsive.zip"
+GEOLOGY = example("masteryscore_responsive.zip")
 
 
 def test_import_stores_a_draft_and_prints_where_to_preview_it(app, runner):
-    if not GEOLOGY.exists():
-        pytest.skip(f"{GEOLOGY} is not on this machine")
+    if GEOLOGY is None:
+        if IN_CI:
+            pytest.fail("ADL's cmi5 examples are not on this machine (set CMI5_SHARED_DIR)")
+        pytest.skip("ADL's cmi5 examples are not on this machine (set CMI5_SHARED_DIR)")
     result = runner.invoke(import_command, args=[str(GEOLOGY), "--provider", "Geology Dept"])
     assert result.exit_code == 0, result.output
     with app.extensions["portal"].database.session() as db:
