@@ -22,7 +22,7 @@ LRS_KEY, LRS_SECRET = "lts-reporting", "lts-reporting-secret"
 
 
 class PortalServers:
-    def __init__(self, port: int, data_dir: Path):
+    def __init__(self, port: int, data_dir: Path, **settings):
         from portal import create_app, migrate
 
         self.port = port
@@ -35,7 +35,7 @@ class PortalServers:
             "PORTAL_BASE_URL": self.url, "CONTENT_BASE_URL": self.content_url,
             "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False,
             "RATELIMIT_ENABLED": False, "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
-            "LRS_REPORTING_KEY": LRS_KEY, "LRS_REPORTING_SECRET": LRS_SECRET,
+            "LRS_REPORTING_KEY": LRS_KEY, "LRS_REPORTING_SECRET": LRS_SECRET, **settings,
         })
         self._make_provider()
         self.servers = [make_server("127.0.0.1", port, self.app, threaded=True),
