@@ -292,6 +292,13 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
         if kind == "video-series" and video and video.duration_seconds:
             minutes = max(1, round(video.duration_seconds / 60))
         least = item.get("min_minutes")
+        if isinstance(least, int) and not isinstance(least, bool):
+            if least < 0:
+                c.fail(path + ("min_minutes",), f"{_dotted(path + ('min_minutes',))} must be 0 or more")
+            elif least > minutes:
+                c.fail(path + ("min_minutes",), f"{_dotted(path + ('min_minutes',))} is {least} but the lesson "
+                                                f"takes {minutes} minutes: a learner would have to wait longer than "
+                                                "the lesson lasts; lower min_minutes or raise minutes")
         lessons.append(Lesson(ident, title, file or "", int(minutes),
                               body, video, c.text(item, "summary", path, required=False, max_len=500), prompts,
                               min_minutes=int(least) if isinstance(least, int) and not isinstance(least, bool)

@@ -453,3 +453,9 @@ def test_start_up_with_an_invalid_installed_pack_prints_no_traceback(tmp_path, m
         assert "valid_through: 2026-02-30 is not a day in the calendar" in run.stderr
     else:
         assert run.returncode == 0 and "['broken-dates']" in run.stdout
+
+
+@pytest.mark.parametrize("value, fragment", [("30", "the lesson takes 20 minutes"), ("-5", "0 or more")])
+def test_min_minutes_within_the_lessons_minutes(pack, value, fragment):
+    pack.replace("    minutes: 20", f"    minutes: 20\n    min_minutes: {value}")
+    expect_problem(pack.problems(), "pack.yaml", pack.line_of("min_minutes"), "min_minutes", fragment)
