@@ -150,8 +150,8 @@ def test_an_officer_joins_with_the_invitation_link(frozen_app):
     assert f"You have joined {ELM}" in page_text(client.get(response.headers["Location"]))
     # the coordinator sees the new member
     assert "Ofc. Rivera" in page_text(signed_in(frozen_app, "coord@example.gov").get(f"/agencies/{agency_id}/members"))
-    # joining again is harmless
-    assert submit(client, link, {}).status_code == 303
+    # the link was single-use: it is spent, and using it again changes nothing
+    assert submit(client, link, {}).status_code == 404
     assert count(frozen_app, "agency_member") == 2
 
 

@@ -56,6 +56,9 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("site.home", "GET"): PUBLIC,
     ("site.healthz", "GET"): PUBLIC,
     ("site.readyz", "GET"): PUBLIC,
+    # /metrics is allowed by client address or token, not by role (tests/test_observability.py);
+    # the matrix's clients are on 127.0.0.1, which the default METRICS_ALLOW admits.
+    ("ops_metrics", "GET"): PUBLIC,
     ("site.faq", "GET"): PUBLIC,
     ("site.contact", "GET"): PUBLIC,
     ("site.contact", "POST"): PUBLIC,
@@ -106,6 +109,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("learning.lesson", "GET"): LEARNER_ONLY,
     ("learning.complete", "POST"): LEARNER_ONLY,
     ("learning.save_position", "POST"): LEARNER_ONLY,
+    ("learning.lesson_time", "POST"): LEARNER_ONLY,
     ("assessments.test", "GET"): LEARNER_ONLY,
     ("assessments.start", "POST"): row("missing", learner="refused"),  # passed already: no new attempt
     ("assessments.save", "POST"): row("missing", learner="refused"),  # its attempt is submitted: refused with a message
@@ -173,6 +177,8 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     # the last coordinator may not leave; people in no agency have nothing to leave
     ("agencies.leave", "POST"): row("refused", learner="ok", other_officer="ok"),
     ("agencies.dashboard", "GET"): COORDINATOR_ONLY,
+    # the world holds no request to join, so even its coordinator finds none: a plain 404
+    ("agencies.decide_join", "POST"): row("missing"),
     ("agencies.settings", "GET"): COORDINATOR_ONLY,
     ("agencies.settings", "POST"): COORDINATOR_ONLY,
     ("agencies.members", "GET"): COORDINATOR_ONLY,

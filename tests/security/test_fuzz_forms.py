@@ -73,6 +73,7 @@ ROUTES = {
     "agencies.award_delete": ("coordinator", f"/agencies/{A}/awards/{{award_id}}",
                               f"/agencies/{A}/awards/{{award_id}}/delete"),
     "agencies.sro_delete": ("coordinator", f"/agencies/{A}/sros/{{sro_id}}", f"/agencies/{A}/sros/{{sro_id}}/delete"),
+    "agencies.decide_join": ("coordinator", "", f"/agencies/{A}/join-requests"),
     "agencies.settings": ("coordinator", f"/agencies/{A}/settings", f"/agencies/{A}/settings"),
     "agencies.member_remove": ("coordinator", f"/agencies/{A}/members",
                                f"/agencies/{A}/members/{{member_id}}/remove"),
@@ -89,7 +90,8 @@ ROUTES = {
 # certificate request (no template posts to it: the honor code issues the certificate); their
 # fields, as the code reads them.
 GIVEN_FIELDS = {"learning.save_position": ["seconds"], "certificates.issue": [],
-                "agencies.roster_records_apply": ["payload", "digest"]}  # its form is on the preview page
+                "agencies.roster_records_apply": ["payload", "digest"],  # its form is on the preview page
+                "agencies.decide_join": ["request_id", "decision"]}  # shown only while someone asks to join
 # Posting these ends the browser's session; sign in again before the next example.
 ENDS_SESSION = {"accounts.logout"}
 

@@ -250,32 +250,32 @@ def test_agency_forms_stay_inside_the_coordinators_agency(world):
     _, made = assert_ignored_or_refused(
         w, "coordinator", base + "/awards/new",
         {"award_number": "2026-UL-WX-0500", "award_date": "2026-04-01", "funded_positions": "1"},
-        {"chp_award": {"insert"}}, {"agency_id": {agency}, "award_number": {"2026-UL-WX-0500"}},
+        {"chp_award": {"insert"}, "agency_change": {"insert"}, "audit_log": {"insert"}}, {"agency_id": {agency}, "award_number": {"2026-UL-WX-0500"}},
         effect=lambda m: len(inserted(m, "chp_award")) == 1)
     assert_ignored_or_refused(
         w, "coordinator", f"{base}/awards/{award}", {"mou_submitted_on": "2026-05-01"},
-        {"chp_award": {"mou_submitted_on"}}, {"chp_award.id": {award}}, effect=lambda m: bool(updated(m, "chp_award")))
+        {"chp_award": {"mou_submitted_on"}, "agency_change": {"insert"}, "audit_log": {"insert"}}, {"chp_award.id": {award}}, effect=lambda m: bool(updated(m, "chp_award")))
     assert_ignored_or_refused(
         w, "coordinator", f"{base}/awards/{award}/sros/new", {"name": "Ofc. New", "role": "initial"},
-        {"chp_sro": {"insert"}}, {"award_id": {award}, "certificate_key": {None}},
+        {"chp_sro": {"insert"}, "agency_change": {"insert"}, "audit_log": {"insert"}}, {"award_id": {award}, "certificate_key": {None}},
         effect=lambda m: len(inserted(m, "chp_sro")) == 1)
     assert_ignored_or_refused(
         w, "coordinator", f"{base}/sros/{sro}", {"name": "Ofc. Dana Park-Lee", "role": "initial",
                                                  "hire_date": "2026-03-10", "training_completed": "2026-05-01"},
-        {"chp_sro": {"name"}}, {"chp_sro.id": {sro}}, effect=lambda m: bool(updated(m, "chp_sro")))
+        {"chp_sro": {"name"}, "agency_change": {"insert"}, "audit_log": {"insert"}}, {"chp_sro.id": {sro}}, effect=lambda m: bool(updated(m, "chp_sro")))
     assert_ignored_or_refused(
         w, "coordinator", f"{base}/sros/{sro}/claim",
         {"category": "lodging", "description": "Hotel night", "incurred_on": "2026-06-01", "amount": "80.00"},
-        {"chp_travel_expense": {"insert"}}, {"sro_id": {sro}, "description": {"Hotel night"}},
+        {"chp_travel_expense": {"insert"}, "agency_change": {"insert"}, "audit_log": {"insert"}}, {"sro_id": {sro}, "description": {"Hotel night"}},
         effect=lambda m: len(inserted(m, "chp_travel_expense")) == 1)
     assert_ignored_or_refused(
-        w, "coordinator", base + "/invites", {}, {"agency_invite": {"insert"}},
+        w, "coordinator", base + "/invites", {}, {"agency_invite": {"insert"}, "agency_change": {"insert"}, "audit_log": {"insert"}},
         {"agency_id": {agency}, "created_by": {w.user_id(COORDINATOR)}},
         effect=lambda m: len(inserted(m, "agency_invite")) == 1)
     member = w.ids["officer_member"]
     assert_ignored_or_refused(
         w, "coordinator", f"{base}/members/{member}/role", {"role": "coordinator"},
-        {"agency_member": {"role"}}, {"agency_member.id": {member}, "agency_id": {agency}},
+        {"agency_member": {"role"}, "agency_change": {"insert"}, "audit_log": {"insert"}}, {"agency_member.id": {member}, "agency_id": {agency}},
         effect=lambda m: bool(updated(m, "agency_member")))
     # A role that is not an agency role changes nothing.
     before = table_rows(app)
@@ -284,16 +284,18 @@ def test_agency_forms_stay_inside_the_coordinators_agency(world):
     # Joining by invitation makes an officer of the invitation's agency, whatever is forged.
     assert_ignored_or_refused(
         w, "pre_open", f"/agencies/join/{w.ids['invite_token']}", {},
-        {"agency_member": {"insert"}}, {"agency_id": {agency}, "user_id": {w.user_id(PRE_OPEN)}, "role": {"officer"}},
+        # the world's link is single-use: this join spends it
+        {"agency_member": {"insert"}, "agency_invite": {"used_at", "used_by"}, "agency_change": {"insert"}, "audit_log": {"insert"}},
+        {"agency_id": {agency}, "user_id": {w.user_id(PRE_OPEN)}, "role": {"officer"}},
         effect=lambda m: len(inserted(m, "agency_member")) == 1)
     # Leaving removes the sender's own membership and no other.
     mine = [k for k, r in table_rows(app)["agency_member"].items() if r["user_id"] == w.user_id(PRE_OPEN)]
     assert_ignored_or_refused(
-        w, "pre_open", "/agencies/leave", {"member_id": str(member)}, {"agency_member": {"delete"}},
+        w, "pre_open", "/agencies/leave", {"member_id": str(member)}, {"agency_member": {"delete"}, "agency_change": {"insert"}, "audit_log": {"insert"}},
         {}, effect=lambda m: [c.row["id"] for c in m if c.op == "delete"] == [mine[0][0]])
     assert_ignored_or_refused(
         w, "admin", "/agencies/create", {"name": "Pine Police", "coordinator_email": PRE_OPEN},
-        {"agency": {"insert"}, "agency_member": {"insert"}},
+        {"agency": {"insert"}, "agency_member": {"insert"}, "agency_change": {"insert"}, "audit_log": {"insert"}},
         {"name": {"Pine Police"}, "user_id": {w.user_id(PRE_OPEN)}, "role": {"coordinator"}},
         effect=lambda m: len(inserted(m, "agency")) == 1)
 

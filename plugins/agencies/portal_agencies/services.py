@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
 from sqlmodel import Session, func, select
 
 from portal.accounts.models import User
@@ -17,7 +18,7 @@ from portal.accounts.sessions import hash_token
 from portal.certificates.models import Certificate
 from portal.learning.models import Enrollment
 from portal_agencies import history, rules
-from portal_agencies.models import (Agency, AgencyInvite, AgencyMember, ChpAward, ReminderSent,
+from portal_agencies.models import (Agency, AgencyInvite, AgencyJoinRequest, AgencyMember, ChpAward, ReminderSent,
                                     SchoolResourceOfficer, TravelExpense)
 
 COORDINATOR, OFFICER = "coordinator", "officer"
@@ -107,7 +108,8 @@ def create_invite(db: Session, agency: Agency, by_user_id: int | None, now: date
 def active_invites(db: Session, agency_id: int, now: datetime) -> list[AgencyInvite]:
     return list(db.exec(select(AgencyInvite).where(AgencyInvite.agency_id == agency_id,
                                                    AgencyInvite.revoked_at.is_(None),
-                                                   AgencyInvite.expires_at > now)
+                                                   AgencyInvite.expires_at > now,
+                                                   AgencyInvite.multi_use | AgencyInvite.used_at.is_(None))
                         .order_by(AgencyInvite.created_at.desc())).all())
 
 
@@ -129,23 +131,46 @@ def find_invite(db: Session, token: str, now: datetime) -> tuple[AgencyInvite, A
     invite = db.exec(select(AgencyInvite).where(AgencyInvite.token_hash == hash_token(token))).first()
     if invite is None or invite.revoked_at is not None or invite.expires_at <= now:
         return None
+    if not invite.multi_use and invite.used_at is not None:  # single-use: spent by the first join
+        return None
     return invite, db.get(Agency, invite.agency_id)
 
 
-def join_with_invite(db: Session, token: str, user: User, now: datetime) -> Agency:
-    """The officer, signed in to the account they made themselves, joins the agency."""
+def join_with_invite(db: Session, token: str, user: User, now: datetime) -> tuple[Agency, bool]:
+    """The officer, signed in to the account they made themselves, joins the agency.
+    A single-use link is spent by this join (a second use finds it gone); a multi-use link
+    files a request that a coordinator approves. Returns (agency, waiting for approval)."""
     found = find_invite(db, token, now)
     if found is None:
-        raise AgencyError("This invitation has expired or was withdrawn. Ask your coordinator for a new link.",
-                          status=404)
-    _, agency = found
+        raise AgencyError("This invitation has expired, was already used or was withdrawn. Ask your coordinator "
+                          "for a new link.", status=404)
+    invite, agency = found
     if not user.is_verified:
         raise AgencyError("Confirm your email address before you join an agency.", status=403)
     member = membership_of_user_id(db, user.id)
     if member is not None:
         if member.agency_id == agency.id:
-            return agency
+            return agency, False
         raise AgencyError("You already belong to another agency. Leave it first, from your profile.", status=409)
+    if invite.multi_use:
+        if db.exec(select(AgencyJoinRequest).where(AgencyJoinRequest.agency_id == agency.id,
+                                                   AgencyJoinRequest.user_id == user.id)).first() is None:
+            db.add(AgencyJoinRequest(agency_id=agency.id, user_id=user.id, invite_id=invite.id, requested_at=now))
+            history.record_change(db, agency_id=agency.id, kind="member", record_id=0, action="request",
+                                  actor_id=user.id, now=now, after={"user_id": user.id}, target_user_id=user.id,
+                                  label="asked to join with a multi-use link")
+            try:
+                db.commit()
+            except IntegrityError:
+                db.rollback()
+        return agency, True
+    # Spend the link in the same statement that checks it is unspent, so two people racing
+    # with one single-use link cannot both join.
+    spent = db.execute(update(AgencyInvite).where(AgencyInvite.id == invite.id, AgencyInvite.used_at.is_(None))
+                    .values(used_at=now, used_by=user.id))
+    if spent.rowcount != 1:
+        db.rollback()
+        raise AgencyError("This invitation was already used. Ask your coordinator for a new link.", status=404)
     joined = AgencyMember(agency_id=agency.id, user_id=user.id, role=OFFICER, joined_at=now)
     db.add(joined)
     try:
@@ -157,7 +182,47 @@ def join_with_invite(db: Session, token: str, user: User, now: datetime) -> Agen
     except IntegrityError:
         db.rollback()
         raise AgencyError("You already belong to an agency.", status=409)
-    return agency
+    return agency, False
+
+
+@dataclass
+class JoinRequestRow:
+    request: AgencyJoinRequest
+    user: User
+
+
+def join_requests(db: Session, agency_id: int) -> list[JoinRequestRow]:
+    rows = db.exec(select(AgencyJoinRequest, User).join(User, User.id == AgencyJoinRequest.user_id)
+                   .where(AgencyJoinRequest.agency_id == agency_id)
+                   .order_by(AgencyJoinRequest.requested_at, AgencyJoinRequest.id)).all()
+    return [JoinRequestRow(request, user) for request, user in rows]
+
+
+def decide_join_request(db: Session, agency_id: int, request_id: int, approve: bool, actor_id: int,
+                        now: datetime) -> User:
+    """A coordinator approves (the person becomes an officer) or declines a join request."""
+    request = db.get(AgencyJoinRequest, request_id)
+    if request is None or request.agency_id != agency_id:
+        raise AgencyError("There is no such request.", status=404)
+    user = db.get(User, request.user_id)
+    db.delete(request)
+    if not approve:
+        history.record_change(db, agency_id=agency_id, kind="member", record_id=0, action="decline",
+                              actor_id=actor_id, now=now, before={"user_id": user.id}, target_user_id=user.id,
+                              label="join request declined")
+        db.commit()
+        return user
+    if membership_of_user_id(db, user.id) is not None:
+        db.rollback()
+        raise AgencyError(f"{user.name} already belongs to an agency.", status=409)
+    joined = AgencyMember(agency_id=agency_id, user_id=user.id, role=OFFICER, joined_at=now)
+    db.add(joined)
+    db.flush()
+    history.record_change(db, agency_id=agency_id, kind="member", record_id=joined.id, action="create",
+                          actor_id=actor_id, now=now, after=history.snapshot("member", joined),
+                          target_user_id=user.id, label="join request approved")
+    db.commit()
+    return user
 
 
 def leave_agency(db: Session, user_id: int, now: datetime | None = None) -> None:

@@ -88,12 +88,15 @@ def join(token: str):
     form = ButtonForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            agency = agencies.join_with_invite(db(), token, current_user.user, now())
+            agency, waiting = agencies.join_with_invite(db(), token, current_user.user, now())
         except agencies.AgencyError as error:
             db().rollback()
             flash(error.message, "error")
             return render("agencies/join.html", agency=found[1], form=form, status=error.status)
-        flash(f"You have joined {agency.name}. Its coordinators can now see your training.", "success")
+        if waiting:
+            flash(f"Your request to join {agency.name} is waiting for a coordinator's approval.", "info")
+        else:
+            flash(f"You have joined {agency.name}. Its coordinators can now see your training.", "success")
         return redirect(url_for("agencies.home"), code=303)
     return render("agencies/join.html", agency=found[1], form=form)
 
@@ -120,6 +123,7 @@ NEW_INVITE_KEY = "agencies_new_invite"
 def members(agency_id: int):
     agency = coordinated(agency_id)
     return render("agencies/members.html", agency=agency, rows=agencies.roster(db(), agency.id),
+                  requests=agencies.join_requests(db(), agency.id),
                   invites=agencies.active_invites(db(), agency.id, now()), button=ButtonForm(),
                   new_link=_take_new_invite_link(agency.id))
 
@@ -140,9 +144,36 @@ def invite(agency_id: int):
     agency = coordinated(agency_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    token = agencies.create_invite(db(), agency, current_user.user.id, now())
+    multi_use = request.form.get("kind") == "multi"
+    token = agencies.create_invite(db(), agency, current_user.user.id, now(), multi_use=multi_use)
     session[NEW_INVITE_KEY] = {"agency_id": agency.id, "link": url_for("agencies.join", token=token, _external=False)}
-    flash(f"New invitation link (valid {agencies.INVITE_DAYS} days); share it with your officers.", "success")
+    flash(f"New {'multi-use' if multi_use else 'single-use'} invitation link (valid {agencies.INVITE_DAYS} days)"
+          + ("; share it with your officers and approve each request to join on this page." if multi_use
+             else "; send it to one officer: it works for one join."), "success")
+    return redirect(url_for("agencies.members", agency_id=agency.id), code=303)
+
+
+@bp.post(f"/<{MAX_ID}:agency_id>/join-requests")
+@login_required
+def decide_join(agency_id: int):
+    """Approve or decline a request to join made with a multi-use link."""
+    agency = coordinated(agency_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        request_id = int(request.form.get("request_id", ""))
+    except ValueError:
+        abort(404)
+    approve = request.form.get("decision") == "approve"
+    try:
+        user = agencies.decide_join_request(db(), agency.id, request_id, approve, current_user.user.id, now())
+    except agencies.AgencyError as error:
+        db().rollback()
+        if error.status == 404:
+            abort(404)
+        flash(error.message, "error")
+    else:
+        flash(f"{user.name} {'joined the agency' if approve else 'was not let in'}.", "success" if approve else "info")
     return redirect(url_for("agencies.members", agency_id=agency.id), code=303)
 
 
