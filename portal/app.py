@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -74,8 +73,11 @@ def configure_settings(app: Flask, test_config: dict | None) -> None:
 
 
 def configure_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """One-line logs without email addresses, a log line and metrics per request, Sentry if set."""
+    from portal.ops import observability
+
+    observability.configure_logging(app.config)
+    observability.init_app(app)
 
 
 def configure_plugins(app: Flask) -> None:

@@ -81,6 +81,25 @@ def timezone(value: str) -> str:
     return name
 
 
+def networks(value: str) -> tuple:
+    import ipaddress
+
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise ValueError("use comma-separated addresses or networks, e.g. 127.0.0.1,10.0.0.0/8") from None
+
+
+def fraction(value: str) -> float:
+    try:
+        result = float(value.strip())
+    except ValueError:
+        result = -1.0
+    if not 0.0 <= result <= 1.0:
+        raise ValueError("use a number from 0 to 1")
+    return result
+
+
 def comma_set(value: str) -> frozenset[str]:
     return frozenset(part.strip() for part in value.split(",") if part.strip())
 
@@ -190,6 +209,17 @@ SETTINGS: tuple[Setting, ...] = (
     # The number of reverse proxies in front that append to X-Forwarded-For; only their hops are trusted.
     Setting("PROXY_FIX", lambda v: integer(0, 5)({"off": "0", "": "0"}.get(v.strip().lower(), v)), "0",
             "number of trusted reverse proxies"),
+)
+
+# Observability (docs/operations.md): logs, metrics, error reports.
+SETTINGS += (
+    Setting("LOG_FORMAT", choice("text", "json"), "text", "one line per record, as text or JSON"),
+    Setting("LOG_LEVEL", choice("debug", "info", "warning", "error"), "info", "least severe level logged"),
+    Setting("METRICS_ALLOW", networks, "127.0.0.1,::1", "addresses that may read /metrics without a token"),
+    Setting("METRICS_TOKEN", text, "", "bearer token that may read /metrics from anywhere", secret=True),
+    Setting("SENTRY_DSN", text, "", "report errors to Sentry (empty: off)", secret=True),
+    Setting("SENTRY_ENVIRONMENT", text, "", "environment name in Sentry"),
+    Setting("SENTRY_TRACES_SAMPLE_RATE", fraction, "0", "share of requests traced in Sentry"),
 )
 
 # Flask and extension settings that are not the operator's to choose.

@@ -43,8 +43,9 @@ def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
     if url.startswith("sqlite"):
         # SQLite connections are cheap; a roomy pool lets bursts queue on the database's own
         # busy timeout rather than on the pool.
+        # hide_parameters: an error's message never carries the values (learners' addresses) into logs.
         engine = create_engine(
-            url, pool_size=20, max_overflow=80,
+            url, pool_size=20, max_overflow=80, hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         )
         _configure_sqlite(engine, busy_timeout_ms)
@@ -53,7 +54,8 @@ def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
     # client gets a 503 with Retry-After instead of a request that hangs for ever. A URL that
     # sets its own lock_timeout (`?options=-c lock_timeout=…`) keeps it.
     connect_args = {} if "lock_timeout" in url else {"options": f"-c lock_timeout={int(busy_timeout_ms)}"}
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args,
+                         hide_parameters=True)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -109,7 +109,6 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("learning.lesson", "GET"): LEARNER_ONLY,
     ("learning.complete", "POST"): LEARNER_ONLY,
     ("learning.save_position", "POST"): LEARNER_ONLY,
-    ("learning.lesson_time", "POST"): LEARNER_ONLY,
     ("assessments.test", "GET"): LEARNER_ONLY,
     ("assessments.start", "POST"): row("missing", learner="refused"),  # passed already: no new attempt
     ("assessments.save", "POST"): row("missing", learner="refused"),  # its attempt is submitted: refused with a message
@@ -177,8 +176,6 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     # the last coordinator may not leave; people in no agency have nothing to leave
     ("agencies.leave", "POST"): row("refused", learner="ok", other_officer="ok"),
     ("agencies.dashboard", "GET"): COORDINATOR_ONLY,
-    # the world holds no request to join, so even its coordinator finds none: a plain 404
-    ("agencies.decide_join", "POST"): row("missing"),
     ("agencies.settings", "GET"): COORDINATOR_ONLY,
     ("agencies.settings", "POST"): COORDINATOR_ONLY,
     ("agencies.members", "GET"): COORDINATOR_ONLY,
