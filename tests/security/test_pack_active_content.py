@@ -57,7 +57,10 @@ def test_passive_downloads_still_pass(tmp_path, file, content):
 def pack_validated_elsewhere(tmp_path, monkeypatch):
     """A pack holding an HTML and a JS download that a validator without the active-content
     check accepted (an older portal): the file view must hold on its own."""
-    monkeypatch.setattr(active_content, "active_content_problem", lambda path, name: None)
+    from portal.packs import validate
+
+    monkeypatch.setattr(validate, "DOWNLOAD_CHECKS",
+                        [check for check in validate.DOWNLOAD_CHECKS if check is not active_content.active_content_problem])
     folder = new_starter(tmp_path, "sneaky-course", "Sneaky Course")
     _with_download(folder, "downloads/quiz.html", STEAL)
     folder.write("downloads/steal.js", SCRIPT)
