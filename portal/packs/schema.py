@@ -300,7 +300,8 @@ def _finding(model: type[Entry], item: dict, cut_keys: dict[tuple, str]) -> Find
 
 
 def _is_union_tag(part) -> bool:
-    return isinstance(part, str) and ("[" in part or part in ("function-before", "function-after"))
+    """A step pydantic adds to a location inside a validator union, never a key an author wrote."""
+    return isinstance(part, str) and part.startswith(("function-before[", "function-after[", "function-wrap["))
 
 
 def _fields_at(model: type[Entry], loc: tuple) -> set[str]:

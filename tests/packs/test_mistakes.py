@@ -459,3 +459,8 @@ def test_start_up_with_an_invalid_installed_pack_prints_no_traceback(tmp_path, m
 def test_min_minutes_within_the_lessons_minutes(pack, value, fragment):
     pack.replace("    minutes: 20", f"    minutes: 20\n    min_minutes: {value}")
     expect_problem(pack.problems(), "pack.yaml", pack.line_of("min_minutes"), "min_minutes", fragment)
+
+
+def test_an_unknown_key_with_brackets_is_named_as_written(pack):
+    pack.replace("language: en", "language: en\ntitle[es]: Curso")
+    expect_problem(pack.problems(), "pack.yaml", pack.line_of("title[es]"), "title[es] is not a key")
