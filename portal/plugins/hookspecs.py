@@ -81,3 +81,10 @@ def portal_resources() -> list[dict]:
 def portal_certificate_issued(certificate: Any, user: Any, pack: Any) -> None:
     """Called after a certificate is issued and committed (for example to update an
     agency's records). Must not raise; errors are logged and ignored."""
+
+
+@hookspec
+def portal_account_notes(db: Any, user_id: int) -> list[dict]:
+    """Return notes support staff read on an account's page before acting on it: dicts with
+    `text` and `warning` (True when deactivating the account would leave something without
+    someone it needs, for example an agency's only coordinator)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
@@ -11,6 +11,7 @@ from wtforms.validators import Length, Optional
 from portal.accounts.auth import role_required
 from portal.accounts.models import STAFF_ROLES, User
 from portal.common.web import db, now, render, render_page_or_fragment, services
+from portal.plugins.manager import collect
 from portal.support import services as support
 
 bp = Blueprint("support", __name__, url_prefix="/support", template_folder="templates")
@@ -46,7 +47,9 @@ def user_detail(user_id: int):
     target = _target(user_id)
     state = support.account_state(db(), target, now())
     entries, _ = support.audit_log(db(), per_page=20, target_user_id=target.id)
-    return render("support/user.html", state=state, entries=entries, form=ActionForm(), role_form=RoleForm())
+    notes = collect(current_app.extensions["plugins"].hook.portal_account_notes(db=db(), user_id=target.id))
+    return render("support/user.html", state=state, entries=entries, form=ActionForm(), role_form=RoleForm(),
+                  notes=sorted(notes, key=lambda n: (not n.get("warning"), n.get("text", ""))))
 
 
 def _run(user_id: int, action):

@@ -56,3 +56,12 @@ def portal_model_modules():
 @hookimpl
 def portal_mail_template_dirs():
     return [HERE / "mail"]
+
+
+@hookimpl
+def portal_account_notes(db, user_id):
+    """Support sees the account's agency role before deactivating it, and a warning when it is
+    the agency's only active coordinator."""
+    from portal_agencies.services import account_notes
+
+    return account_notes(db, user_id)

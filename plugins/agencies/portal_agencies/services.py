@@ -85,6 +85,26 @@ def update_agency_settings(db: Session, agency: Agency, program_manager_email: s
     db.commit()
 
 
+def account_notes(db: Session, user_id: int) -> list[dict]:
+    """What support should know about an account's agency before acting on it."""
+    member = membership_of_user_id(db, user_id)
+    if member is None:
+        return []
+    agency = db.get(Agency, member.agency_id)
+    notes = [{"text": f"{'Coordinator' if member.role == COORDINATOR else 'Officer'} of {agency.name} "
+                      f"(member since {member.joined_at:%B %-d, %Y}).", "warning": False}]
+    if member.role == COORDINATOR:
+        others = db.exec(select(func.count()).select_from(AgencyMember).join(User, User.id == AgencyMember.user_id)
+                         .where(AgencyMember.agency_id == agency.id, AgencyMember.role == COORDINATOR,
+                                AgencyMember.user_id != user_id, User.is_active)).one()
+        if not others:
+            notes.append({"text": f"This is the only active coordinator of {agency.name}: deactivating the account "
+                                  "leaves the agency with nobody to run its records or receive its CHP deadline "
+                                  "reminders. Ask the agency to make another member a coordinator first.",
+                          "warning": True})
+    return notes
+
+
 def coordinator_agency(db: Session, user_id: int, agency_id: int) -> Agency | None:
     """The agency if this user coordinates it; None answers exactly like a missing agency."""
     member = membership_of_user_id(db, user_id)
