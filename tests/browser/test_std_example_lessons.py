@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from portal.learning.models import LessonProgress
-from tests.browser.test_std_packages import port_pair
+from tests.browser.test_std_packages import eventually, pass_quiz, port_pair
 from tests.cmi5.paths import example
 from tests.cmi5.server import PortalServers
 from tests.conftest import IN_CI
@@ -48,23 +48,6 @@ def portal(tmp_path):
 def completed(app) -> set[str]:
     with app.extensions["portal"].database.session() as db:
         return {r.lesson_id for r in db.exec(select(LessonProgress)).all() if r.completed_at is not None}
-
-
-def eventually(check, page, tries: int = 50) -> bool:
-    """The AU's statements travel after its page changes: wait for the portal to have them."""
-    for _ in range(tries):
-        if check():
-            return True
-        page.wait_for_timeout(200)
-    return check()
-
-
-def pass_quiz(frame) -> None:
-    frame.locator(".navmenuitem", has_text="Quiz").click()
-    frame.get_by_role("button", name="(Select correct answers)").click()
-    frame.get_by_role("button", name="Submit Answers").click()
-    expect(frame.get_by_text("You achieved a passing score.")).to_be_visible(timeout=15000)
-    frame.get_by_role("button", name="Exit the Course").click()
 
 
 def test_both_example_courses_play_in_chromium_and_credit_their_lessons(portal, browser, shots):

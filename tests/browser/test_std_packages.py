@@ -98,6 +98,33 @@ def upload(page, url, path: Path, audit=None):
     page.get_by_role("button", name="Upload and check").click()
 
 
+def eventually(check, page, tries: int = 50) -> bool:
+    """The AU's statements travel after its page changes: wait for the portal to have them."""
+    for _ in range(tries):
+        if check():
+            return True
+        page.wait_for_timeout(200)
+    return check()
+
+
+def pass_quiz(frame) -> None:
+    # The course opens on its first page once it has started (cmi5 launch done); go to the quiz then.
+    expect(frame.locator(".navmenuitem").first).to_be_visible(timeout=15000)
+    expect(frame.locator(".navmenuitem.seen").first).to_be_visible(timeout=15000)
+    autopass = frame.get_by_role("button", name="(Select correct answers)")
+    for _ in range(3):
+        frame.locator(".navmenuitem", has_text="Quiz").click()
+        try:
+            expect(autopass).to_be_visible(timeout=5000)
+            break
+        except AssertionError:
+            continue
+    autopass.click()
+    frame.get_by_role("button", name="Submit Answers").click()
+    expect(frame.get_by_text("You achieved a passing score.")).to_be_visible(timeout=15000)
+    frame.get_by_role("button", name="Exit the Course").click()
+
+
 def test_imported_script_cannot_read_the_portals_cookies_or_pages(portal, browser, tmp_path):
     context = browser.new_context()
     page = context.new_page()
@@ -145,22 +172,19 @@ def test_provider_uploads_previews_plays_and_publishes_the_example_course(portal
     shots(page, "01-draft")
     page.get_by_role("button", name="Launch").first.click()
     audit.check(page, "player")
-    frame = page.frame_locator("iframe.package-frame")
-    frame.locator(".navmenuitem", has_text="Quiz").click()
-    frame.get_by_role("button", name="(Select correct answers)").click()
-    frame.get_by_role("button", name="Submit Answers").click()
-    expect(frame.get_by_text("You achieved a passing score.")).to_be_visible(timeout=15000)
+    pass_quiz(page.frame_locator("iframe.package-frame"))
     shots(page, "02-passed")
-    frame.get_by_role("button", name="Exit the Course").click()
+    from portal.standards.models import StdRegistrationAu, StdSession
+
+    def rows():
+        with portal.app.extensions["portal"].database.session() as db:
+            return db.exec(select(StdRegistrationAu)).one(), db.exec(select(StdSession)).one()
+    assert eventually(lambda: rows()[1].terminated, page)  # the AU's last statements have arrived
+    row, session = rows()
+    assert row.satisfied and row.passed and row.completed and row.score_scaled == 1
     page.get_by_role("link", name="Back to").click()
     expect(page.get_by_role("cell", name="satisfied")).to_be_visible()
     page.get_by_role("button", name="Publish").click()
     expect(page.locator("[data-status=published]")).to_be_visible()
     shots(page, "03-published")
-    from portal.standards.models import StdRegistrationAu, StdSession
-    with portal.app.extensions["portal"].database.session() as db:
-        row = db.exec(select(StdRegistrationAu)).one()
-        session = db.exec(select(StdSession)).one()
-    assert row.satisfied and row.passed and row.completed and row.score_scaled == 1
-    assert session.terminated and row.seconds >= 0
     page.close()
