@@ -107,7 +107,20 @@ def package(uid: str):
                              .order_by(StdSession.id.desc()).limit(20)).all()
     return render("standards/package.html", package=package, structure=structure_of(package), form=ButtonForm(),
                   registration=registration, rows=rows, sessions=sessions, modes=cmi5.LAUNCH_MODES,
-                  reasons=cmi5.WAIVE_REASONS)
+                  reasons=cmi5.WAIVE_REASONS, learners=learner_rows(package))
+
+
+def learner_rows(package: StdPackage, limit: int = 500) -> list[tuple]:
+    """Each learner's registration with where they stand on each unit: satisfied, completed,
+    passed, waived, score and time (the provider's view of this package's records)."""
+    from portal.accounts.models import User
+
+    found = db().exec(select(StdRegistration, User.name, User.email, StdRegistrationAu)
+                      .join(User, User.id == StdRegistration.user_id)
+                      .join(StdRegistrationAu, StdRegistrationAu.registration_id == StdRegistration.id)
+                      .where(StdRegistration.package_id == package.id)
+                      .order_by(User.name, StdRegistration.id, StdRegistrationAu.au_index).limit(limit)).all()
+    return list(found)
 
 
 def _au_index(package: StdPackage) -> int:

@@ -212,6 +212,9 @@ def test_provider_pages_belong_to_their_provider(std_app):
     learner = std_app.test_client()
     log_in(learner, "learner@example.gov")
     assert learner.get("/providers/packages/").status_code == 403
+    launch(owner, uid)
+    page = owner.get(f"/providers/packages/{uid}").get_data(as_text=True)
+    assert "Pat Learner" in page and "staff@example.gov" in page and "not yet" in page  # the learners table
     response = submit(owner, f"/providers/packages/{uid}/publish", {}, form_page=f"/providers/packages/{uid}")
     assert response.status_code == 303
     with std_app.extensions["portal"].database.session() as db:
