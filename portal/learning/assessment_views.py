@@ -61,10 +61,14 @@ def test(pack_id: str, kind: str):
             elif len(learning.completed_lesson_ids(db(), enrollment.id)) < len(pack.lessons):
                 locked = "Finish every lesson to unlock the post-test."
         previous = learning.submitted_attempts(db(), enrollment.id, POST) if kind == POST else []
+        updated = None
+        if attempt is not None:  # open on an earlier version of the pack: the start page says what happens
+            removed = learning.stale_attempt_questions(db(), attempt, pack, kind)
+            updated = {"removed": removed, "kept": attempt.question_count - removed}
         if kind == POST and not locked and session_open:
             locked = learning.retake_wait(db(), enrollment, pack, now(), portal_tz())
         return render("learning/test_start.html", pack=pack, kind=kind, kind_label=KINDS[kind], form=StartForm(),
-                      locked=locked, previous=previous, open=session_open, ended=enrollment.session_year,
+                      locked=locked, previous=previous, open=session_open, ended=enrollment.session_year, updated=updated,
                       year=session_year(now(), portal_tz()))
     questions = learning.shown_questions(db(), pack, attempt)
     return render("learning/test.html", pack=pack, kind=kind, kind_label=KINDS[kind], attempt=attempt,
@@ -113,20 +117,25 @@ def _csrf_passes() -> bool:
     return True
 
 
-def _keep_answers_of_ended_login(pack, kind: str, csrf_passed: bool):
+def _keep_answers_of_ended_login(pack_id: str, kind: str, csrf_passed: bool):
     """The CSRF token or the log-in session is gone (log-out elsewhere, the idle limit): if the
     form carries this attempt's signed token, keep its answers as the draft, unscored, and send
     the learner to sign in and land on the same attempt. Otherwise it is a forged or stale form."""
     from portal.common.errors import error_page
 
-    test_page = url_for("assessments.test", pack_id=pack.id, kind=kind)
     signed = read_attempt_token(current_app.secret_key, request.form.get("attempt_token", ""))
     attempt_id = request.form.get("attempt_id", "")
     if signed is None or str(signed[1]) != attempt_id or (
             current_user.is_authenticated and current_user.user.id != signed[0]):
-        if csrf_passed:  # a visitor's own form, with no test of theirs in it: sign in first
-            return redirect(url_for("accounts.login", next=test_page), code=303)
-        return error_page(400, "Your form expired or came from another page. Go back, reload the page and try again.")
+        if not csrf_passed:  # before anything else, as CSRFProtect would: no hint what exists
+            return error_page(400, "Your form expired or came from another page. Go back, reload the page and "
+                                   "try again.")
+        pack, kind = course_or_404(pack_id), _kind(kind)
+        # A visitor's own form, with no test of theirs in it: sign in first.
+        return redirect(url_for("accounts.login", next=url_for("assessments.test", pack_id=pack.id, kind=kind)),
+                        code=303)
+    pack, kind = course_or_404(pack_id), _kind(kind)
+    test_page = url_for("assessments.test", pack_id=pack.id, kind=kind)
     attempt, enrollment = _posted_attempt(pack.id, kind, signed[0])
     _, answers = _posted_answers(attempt)
     try:
@@ -151,10 +160,10 @@ def _keep_answers_of_ended_login(pack, kind: str, csrf_passed: bool):
 def save(pack_id: str, kind: str):
     """Save the answers so far: htmx posts here as each answer changes, and the plain
     "Save answers" button does without JavaScript."""
-    pack, kind = course_or_404(pack_id), _kind(kind)
     csrf_passed = _csrf_passes()
     if not csrf_passed or not current_user.is_authenticated:
-        return _keep_answers_of_ended_login(pack, kind, csrf_passed)
+        return _keep_answers_of_ended_login(pack_id, kind, csrf_passed)
+    pack, kind = course_or_404(pack_id), _kind(kind)
     attempt, enrollment = _posted_attempt(pack.id, kind, current_user.user.id)
     _, answers = _posted_answers(attempt)
     try:
@@ -177,10 +186,10 @@ def local_time(moment) -> str:
 @bp.post("/learn/<pack_id>/tests/<kind>/submit")
 @csrf.exempt  # checked in the view, as for save
 def submit(pack_id: str, kind: str):
-    pack, kind = course_or_404(pack_id), _kind(kind)
     csrf_passed = _csrf_passes()
     if not csrf_passed or not current_user.is_authenticated:
-        return _keep_answers_of_ended_login(pack, kind, csrf_passed)
+        return _keep_answers_of_ended_login(pack_id, kind, csrf_passed)
+    pack, kind = course_or_404(pack_id), _kind(kind)
     attempt, enrollment = _posted_attempt(pack.id, kind, current_user.user.id)
     _, answers = _posted_answers(attempt)
     test_page = url_for("assessments.test", pack_id=pack.id, kind=kind)

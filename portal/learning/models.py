@@ -48,6 +48,10 @@ class LessonProgress(SQLModel, table=True):
     video_position: float = Field(default=0.0)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # Time on the lesson page as the server saw it (visits signed at render, credited on each
+    # heartbeat and on completion), never a figure the browser reports.
+    seconds_spent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    counted_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Attempt(SQLModel, table=True):

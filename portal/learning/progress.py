@@ -32,6 +32,12 @@ class EnrollmentStatus:
     lessons_done: int
     lessons_total: int
     certificate: Certificate | None
+    seconds: int = 0  # time on the lessons, as the server measured it
+
+    @property
+    def time_on_lessons(self) -> str:
+        hours, minutes = divmod(self.seconds // 60, 60)
+        return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
     @property
     def label(self) -> str:
@@ -45,9 +51,11 @@ def describe_enrollments(db: Session, enrollments: list[Enrollment], packs: dict
     ids = [e.id for e in enrollments]
     if not ids:
         return []
-    done = dict(db.exec(select(LessonProgress.enrollment_id, func.count())
-                        .where(LessonProgress.enrollment_id.in_(ids), LessonProgress.completed_at.is_not(None))
-                        .group_by(LessonProgress.enrollment_id)).all())
+    rows = db.exec(select(LessonProgress.enrollment_id, func.count(LessonProgress.completed_at),
+                          func.sum(LessonProgress.seconds_spent))
+                   .where(LessonProgress.enrollment_id.in_(ids)).group_by(LessonProgress.enrollment_id)).all()
+    done = {enrollment_id: completed for enrollment_id, completed, _ in rows}
+    seconds = {enrollment_id: int(spent or 0) for enrollment_id, _, spent in rows}
     pre_done = set(db.exec(select(Attempt.enrollment_id).where(
         Attempt.enrollment_id.in_(ids), Attempt.kind == PRE, Attempt.submitted_at.is_not(None))).all())
     certificates = {c.enrollment_id: c for c in db.exec(select(Certificate).where(
@@ -73,7 +81,8 @@ def describe_enrollments(db: Session, enrollments: list[Enrollment], packs: dict
             state = "in_progress"
         else:
             state = "post_test_due"
-        statuses.append(EnrollmentStatus(enrollment, pack, state, completed, total, certificate))
+        statuses.append(EnrollmentStatus(enrollment, pack, state, completed, total, certificate,
+                                         seconds.get(enrollment.id, 0)))
     return statuses
 
 

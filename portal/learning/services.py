@@ -22,7 +22,7 @@ from portal.learning.honor_code import HONOR_CODE_VERSION
 from portal.learning.models import (POST, PRE, Attempt, AttemptItem, Attestation, Enrollment, ItemStat,
                                     LessonProgress)
 from portal.learning.sessions import local_date, session_year
-from portal.packs.model import Pack, Question
+from portal.packs.model import Lesson, Pack, Question
 
 _rng = random.SystemRandom()
 
@@ -118,6 +118,19 @@ def completed_lesson_ids(db: Session, enrollment_id: int) -> set[str]:
                                                               LessonProgress.completed_at.is_not(None))).all())
 
 
+_PROGRESS_AND_TIME = select(LessonProgress.lesson_id, LessonProgress.video_position, LessonProgress.completed_at,
+                           LessonProgress.seconds_spent) \
+    .where(LessonProgress.enrollment_id == bindparam("enrollment_id"))
+
+
+def lesson_progress_with_time(db: Session, enrollment_id: int) -> tuple[set[str], dict[str, float], dict[str, int]]:
+    """Completed lesson ids, video positions and seconds spent per lesson, in one query."""
+    rows = db.exec(_PROGRESS_AND_TIME, params={"enrollment_id": enrollment_id}).all()
+    return ({lesson_id for lesson_id, _, completed, _ in rows if completed is not None},
+            {lesson_id: position for lesson_id, position, _, _ in rows},
+            {lesson_id: seconds or 0 for lesson_id, _, _, seconds in rows})
+
+
 def lesson_progress_of(db: Session, enrollment_id: int) -> tuple[set[str], dict[str, float]]:
     """Completed lesson ids and saved video positions in one query (the lesson page needs both)."""
     rows = db.exec(_PROGRESS, params={"enrollment_id": enrollment_id}).all()
@@ -142,13 +155,52 @@ def _save_progress(db: Session, row: LessonProgress) -> None:
         db.rollback()
 
 
-def complete_lesson(db: Session, enrollment: Enrollment, pack: Pack, lesson_id: str, now: datetime,
-                    tz: ZoneInfo) -> None:
+def credit_lesson_time(row: LessonProgress, lesson: Lesson, shown_at: datetime | None, now: datetime) -> None:
+    """Add the time since the page was shown (or since the last credit on it) to the lesson.
+    One stretch without a heartbeat counts at most twice the lesson's estimate (a reader without
+    JavaScript is credited on completing), and the lesson's total at most three times it plus its
+    minimum: an open tab left overnight is not study."""
+    if shown_at is None:
+        return
+    start = max(shown_at, row.counted_until) if row.counted_until else shown_at
+    if now <= start:
+        return
+    stretch = min((now - start).total_seconds(), 60 * max(10, 2 * (lesson.minutes or 0)))
+    ceiling = 60 * (3 * (lesson.minutes or 0) + (lesson.min_minutes or 0) + 10)
+    row.seconds_spent = int(min((row.seconds_spent or 0) + stretch, max(ceiling, row.seconds_spent or 0)))
+    row.counted_until = now
+
+
+def record_lesson_time(db: Session, enrollment: Enrollment, pack: Pack, lesson_id: str, shown_at: datetime | None,
+                       now: datetime, tz: ZoneInfo) -> int:
+    """The lesson page's heartbeat: credit the time on it; returns the lesson's seconds so far."""
     require_open(enrollment, now, tz)
-    require_pre_test_done(db, enrollment)
-    if pack.lesson(lesson_id) is None:
+    lesson = pack.lesson(lesson_id)
+    if lesson is None:
         raise LearningError("There is no such lesson in this course.", 404)
     row = _progress_row(db, enrollment, pack, lesson_id, now)
+    credit_lesson_time(row, lesson, shown_at, now)
+    row.updated_at = now
+    _save_progress(db, row)
+    return row.seconds_spent
+
+
+def complete_lesson(db: Session, enrollment: Enrollment, pack: Pack, lesson_id: str, now: datetime,
+                    tz: ZoneInfo, shown_at: datetime | None = None) -> None:
+    require_open(enrollment, now, tz)
+    require_pre_test_done(db, enrollment)
+    lesson = pack.lesson(lesson_id)
+    if lesson is None:
+        raise LearningError("There is no such lesson in this course.", 404)
+    row = _progress_row(db, enrollment, pack, lesson_id, now)
+    credit_lesson_time(row, lesson, shown_at, now)
+    if row.completed_at is None and lesson.min_minutes and (row.seconds_spent or 0) < 60 * lesson.min_minutes:
+        spent = (row.seconds_spent or 0) // 60
+        row.updated_at = now
+        _save_progress(db, row)  # the time so far is kept
+        raise LearningError(f"This course asks for at least {lesson.min_minutes} minutes on this lesson before it "
+                            f"can be marked complete; so far you have spent {spent} minute"
+                            f"{'' if spent == 1 else 's'} on it.", 409)
     if row.completed_at is None:
         row.completed_at = now
     row.updated_at, row.pack_version = now, pack.version
@@ -208,8 +260,11 @@ def open_attempt(db: Session, enrollment: Enrollment, pack: Pack, kind: str, now
                                              Attempt.submitted_at.is_(None))).first()
     if existing and existing.pack_version == pack.version:
         return existing
-    if existing:  # the pack changed under an unfinished attempt: its draw may be stale
-        db.delete(existing)
+    if existing:  # the pack changed under an unfinished attempt: keep it over what still exists
+        if carry_attempt_to_version(db, existing, pack, kind):
+            db.commit()
+            return existing
+        db.delete(existing)  # none of its questions remain; the start page said so
         db.flush()
     if kind == POST:
         require_retake_allowed(db, enrollment, pack, now, tz)
@@ -236,6 +291,39 @@ def open_attempt(db: Session, enrollment: Enrollment, pack: Pack, kind: str, now
                            choice_order=",".join(order)))
     db.commit()
     return attempt
+
+
+def carry_attempt_to_version(db: Session, attempt: Attempt, pack: Pack, kind: str) -> bool:
+    """Move an unsubmitted attempt onto the pack's new version: questions the update removed
+    leave it, choices removed leave each question's order (new ones join at the end), and the
+    answers saved so far stay. It is then scored over the questions that still exist. False
+    when none remain."""
+    by_id = {q.id: q for q in pack.questions_for(kind)}
+    kept = 0
+    for item in attempt_items(db, attempt.id):
+        question = by_id.get(item.question_id)
+        if question is None:
+            db.delete(item)
+            continue
+        ids = [c.id for c in question.choices]
+        order = [cid for cid in item.choice_order.split(",") if cid in ids]
+        order += [cid for cid in ids if cid not in order]
+        chosen = [cid for cid in (item.chosen or "").split(",") if cid in ids]
+        item.choice_order, item.chosen, item.position = ",".join(order), ",".join(chosen) or None, kept
+        db.add(item)
+        kept += 1
+    if not kept:
+        return False
+    attempt.pack_version, attempt.question_count = pack.version, kept
+    db.add(attempt)
+    db.flush()
+    return True
+
+
+def stale_attempt_questions(db: Session, attempt: Attempt, pack: Pack, kind: str) -> int:
+    """How many of an open attempt's questions the pack's update removed (for the start page)."""
+    present = {q.id for q in pack.questions_for(kind)}
+    return sum(item.question_id not in present for item in attempt_items(db, attempt.id))
 
 
 def retake_wait(db: Session, enrollment: Enrollment, pack: Pack, now: datetime, tz: ZoneInfo) -> str | None:

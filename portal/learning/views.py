@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from portal.certificates.services import certificate_for_enrollment
 from portal.common.web import db, now, render, writing
 from portal.learning import services as learning
 from portal.learning.forms import PositionForm
+from portal.learning.lesson_visits import read_visit, sign_visit
 from portal.learning.models import Enrollment
 from portal.learning.progress import describe_enrollments, enrollments_of
 from portal.learning.web import course_or_404, packs, portal_tz, refuse
@@ -68,9 +69,9 @@ def resume(pack_id: str):
     remaining = [lesson for lesson in pack.lessons if lesson.id not in done]
     if not remaining:
         return redirect(url_for("assessments.test", pack_id=pack.id, kind="post"))
-    # The lesson they were on (moved to on completing one, or whose video they were watching).
-    target = enrollment.last_lesson_id if pack.lesson(enrollment.last_lesson_id or "") else remaining[0].id
-    return redirect(url_for("learning.lesson", pack_id=pack.id, lesson_id=target))
+    # The first lesson not completed, in the pack's current order: after an update that added or
+    # moved a lesson, the last one visited may lie past a lesson still to do (issue 19).
+    return redirect(url_for("learning.lesson", pack_id=pack.id, lesson_id=remaining[0].id))
 
 
 @bp.get("/learn/<pack_id>/lessons/<lesson_id>")
@@ -82,7 +83,7 @@ def lesson(pack_id: str, lesson_id: str):
     if current is None:
         abort(404)
     reviewing = enrollment.passed_at is not None
-    done, positions = learning.lesson_progress_of(db(), enrollment.id)
+    done, positions, seconds = learning.lesson_progress_with_time(db(), enrollment.id)
     if not reviewing and (not learning.is_open(enrollment, now(), portal_tz())
                           or (not done and not learning.pre_test_done(db(), enrollment.id))):
         # Locked in this session (pre-test not taken) or expired: a course the learner completed
@@ -90,7 +91,7 @@ def lesson(pack_id: str, lesson_id: str):
         completed = learning.completed_enrollment(db(), current_user.user.id, pack.id)
         if completed is not None:
             enrollment, reviewing = completed, True
-            done, positions = learning.lesson_progress_of(db(), enrollment.id)
+            done, positions, seconds = learning.lesson_progress_with_time(db(), enrollment.id)
     if not reviewing:
         if not learning.is_open(enrollment, now(), portal_tz()):
             return refuse(learning.LearningError("This enrollment has expired."), url_for("learning.my_courses"))
@@ -105,7 +106,8 @@ def lesson(pack_id: str, lesson_id: str):
                   start=positions.get(current.id, 0.0), reviewing=reviewing,
                   previous=pack.lessons[index - 1] if index > 0 else None,
                   next=pack.lessons[index + 1] if index + 1 < len(pack.lessons) else None,
-                  position_form=PositionForm(), all_done=len(done) >= len(pack.lessons))
+                  position_form=PositionForm(), all_done=len(done) >= len(pack.lessons), seconds=seconds,
+                  visit=sign_visit(current_app.secret_key, enrollment.id, current.id, now()))
 
 
 @bp.post("/learn/<pack_id>/lessons/<lesson_id>/complete")
@@ -113,15 +115,10 @@ def lesson(pack_id: str, lesson_id: str):
 def complete(pack_id: str, lesson_id: str):
     pack = course_or_404(pack_id)
     enrollment = study_enrollment(pack.id)
-    lesson = pack.lesson(lesson_id)
-    if lesson is not None and lesson.package is not None and lesson_id not in learning.completed_lesson_ids(
-            db(), enrollment.id):
-        # A lesson made of a cmi5 AU or SCORM SCO is complete when the package says so (portal/standards).
-        return refuse(learning.LearningError("This lesson is complete when you finish it in the course window.",
-                                             409), url_for("learning.lesson", pack_id=pack.id, lesson_id=lesson_id))
     try:
         with writing() as w:
-            learning.complete_lesson(w, w.get(Enrollment, enrollment.id), pack, lesson_id, now(), portal_tz())
+            learning.complete_lesson(w, w.get(Enrollment, enrollment.id), pack, lesson_id, now(), portal_tz(),
+                                     shown_at=_visit_shown_at(enrollment, lesson_id))
     except learning.LearningError as error:
         return refuse(error, url_for("learning.resume", pack_id=pack.id))
     index = [lesson.id for lesson in pack.lessons].index(lesson_id)
@@ -133,6 +130,28 @@ def complete(pack_id: str, lesson_id: str):
         return redirect(url_for("assessments.test", pack_id=pack.id, kind="post"), code=303)
     flash("Lesson complete. Some earlier lessons are not finished yet.", "info")
     return redirect(url_for("learning.resume", pack_id=pack.id), code=303)
+
+
+def _visit_shown_at(enrollment: Enrollment, lesson_id: str):
+    return read_visit(current_app.secret_key, request.form.get("visit", ""), enrollment.id, lesson_id, now())
+
+
+@bp.post("/learn/<pack_id>/lessons/<lesson_id>/time")
+@login_required
+def lesson_time(pack_id: str, lesson_id: str):
+    """The lesson page's heartbeat (htmx, each minute): credits the time on the page and answers
+    with the lesson's time so far."""
+    pack = course_or_404(pack_id)
+    enrollment = study_enrollment(pack.id)
+    if enrollment.passed_at is not None:
+        return "", 204  # reviewing: nothing to measure
+    try:
+        with writing() as w:
+            spent = learning.record_lesson_time(w, w.get(Enrollment, enrollment.id), pack, lesson_id,
+                                                _visit_shown_at(enrollment, lesson_id), now(), portal_tz())
+    except learning.LearningError as error:
+        return {"error": error.message}, error.status
+    return render("learning/_lesson_time.html", seconds=spent)
 
 
 @bp.post("/learn/<pack_id>/lessons/<lesson_id>/position")

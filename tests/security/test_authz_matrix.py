@@ -56,9 +56,6 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("site.home", "GET"): PUBLIC,
     ("site.healthz", "GET"): PUBLIC,
     ("site.readyz", "GET"): PUBLIC,
-    # /metrics is allowed by client address or token, not by role (tests/test_observability.py);
-    # the matrix's clients are on 127.0.0.1, which the default METRICS_ALLOW admits.
-    ("ops_metrics", "GET"): PUBLIC,
     ("site.faq", "GET"): PUBLIC,
     ("site.contact", "GET"): PUBLIC,
     ("site.contact", "POST"): PUBLIC,
@@ -109,6 +106,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("learning.lesson", "GET"): LEARNER_ONLY,
     ("learning.complete", "POST"): LEARNER_ONLY,
     ("learning.save_position", "POST"): LEARNER_ONLY,
+    ("learning.lesson_time", "POST"): LEARNER_ONLY,
     ("assessments.test", "GET"): LEARNER_ONLY,
     ("assessments.start", "POST"): row("missing", learner="refused"),  # passed already: no new attempt
     ("assessments.save", "POST"): row("missing", learner="refused"),  # its attempt is submitted: refused with a message
