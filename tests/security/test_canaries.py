@@ -25,10 +25,11 @@ from tests.security.canary_pack.seeded import (FINISHED, POST_OPEN, PRE_OPEN, SC
                                                finish_course)
 
 # Every way the marker score could be written: 37.1234, 37.12, 37.1, 37%, 37 percent, 0.371,
-# a decimal comma, the HTML entity for %, and "3 of 4 correct" / "3/4".
+# a decimal comma, the HTML entity for %, and "3 of 4 correct" / "3/4" (a fraction, not the
+# month and day of a date such as 3/4/2026, which the roster import page gives as an example).
 SCORE_PATTERNS = [re.compile(p, re.I) for p in (
     r"37\.1", r"\b37,1", r"\b37\s*%", r"\b37\s*&#0*37;", r"\b37\s*&#x25;", r"\b37\s*&percnt;", r"\b37\s*percent",
-    r"\b0?\.371\d", r"\b3\s+(of|/)\s+4\s+correct", r"\b3\s*/\s*4\b")]
+    r"\b0?\.371\d", r"\b3\s+(of|/)\s+4\s+correct", r"(?<!\d/)\b3\s*/\s*4\b(?!/\d)")]
 # In CSV and JSON a number stands alone: a bare 37 there is the score too.
 BARE_SCORE = re.compile(r"(^|[,;:\"\s\[])37(\.0+)?([,;\"\s\]}]|$)", re.M)
 TEXT_TYPES = ("text/", "application/json", "message/rfc822")
@@ -41,11 +42,12 @@ def test_the_score_patterns_catch_every_rendering_of_the_marker():
     m = SCORE_MARKER
     renderings = [f"{m}", f"{m:.2f}", f"{m:.1f}", f"{round(m)}%", f"{round(m)} %", f"{round(m)}&#37;",
                   f"{round(m)} percent", f"{m / 100:.4f}", f"{m:.1f}".replace(".", ","), "3 of 4 correct",
-                  "You scored <strong>37%</strong>", "score: 3/4"]
+                  "You scored <strong>37%</strong>", "score: 3/4", "3 / 4", "(3/4)", "3/4."]
     for text in renderings:
         assert any(p.search(text) for p in SCORE_PATTERNS), text
     for harmless in ("Question 3 of 4.", "1 of 2 lessons", "2026-06-15 14:37", "You scored 40%", "100%",
-                     "/learn/canary-course/results/37", "37 officers"):
+                     "/learn/canary-course/results/37", "37 officers",
+                     "3/4/2026 is March 4, 2026", "12/3/4"):
         assert not any(p.search(harmless) for p in SCORE_PATTERNS), harmless
     assert BARE_SCORE.search("2026-06-15,Elm City PD,37,\r\n") and not BARE_SCORE.search("2026-06-15,137,2037")
 
