@@ -154,6 +154,9 @@ def sign_in(browser, url: str, email: str) -> dict:
     assert "/account/login" not in page.url, f"{email} could not sign in"
     state = context.storage_state()
     context.close()
+    # A cold visit has an empty cache: drop the cookie that says the browser holds the stylesheet
+    # (portal/common/first_paint.py), or the page would link a file the cache does not have.
+    state["cookies"] = [c for c in state["cookies"] if c["name"] != "portal_css"]
     return state
 
 

@@ -171,9 +171,10 @@ def configure_accounts(app: Flask) -> None:
 
 
 def configure_templates(app: Flask) -> None:
-    from portal.common import assets, templating
+    from portal.common import assets, first_paint, templating
 
     assets.init_app(app)
+    first_paint.init_app(app)
     templating.init_app(app)
 
 
