@@ -16,12 +16,16 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from portal.ops import backup as ops
+from portal_agencies.models import AgencyJoinRequest
 from portal.support.services import record
 from tests.agencies.support import (add_award, add_expense, add_invite, add_member, add_sro, attach_certificate,
-                                    new_agency)
-from tests.helpers import log_in, make_user, row_counts, services, snapshot, submit, table_names
+                                    new_agency, signed_in)
+from tests.helpers import PASSWORD, get_user, log_in, make_user, row_counts, services, snapshot, submit, table_names
 from tests.learning.journey import reach_certificate
 from tests.rollcall.support import episode_ids, post_showing, trainer_client
+from tests.standards.test_runtime import launch as launch_package
+from tests.standards.test_runtime import staff as package_staff
+from tests.standards.test_runtime import upload as upload_package
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -49,8 +53,10 @@ def run(app, *args):
 
 def seed_every_table(app) -> str:
     """A learner's whole journey to a certificate, a roll-call showing, a contact request, a
-    password reset, a provider grant (audited), an agency with its award, SRO, expense, invite,
-    certificate file and deadline reminder. Returns the learner's certificate number."""
+    password reset, a sign-up awaiting confirmation, a provider grant (audited), an agency with
+    its award (corrected by its coordinator, so with history), SRO, expense, invite, join request,
+    certificate file and deadline reminder, and a cmi5 package uploaded and launched (registration,
+    session, statement, state document). Returns the learner's certificate number."""
     make_user(app, "admin@example.gov", "Ada Admin", roles=("admin",))
     make_user(app)
     learner = app.test_client()
@@ -63,6 +69,9 @@ def seed_every_table(app) -> str:
                                                   "subject": "Certificate", "message": "Where is it?"}
                   ).status_code == 302
     submit(app.test_client(), "/account/password/forgot", {"email": "learner@example.gov"})
+    # Reset links are signed, not stored (7730dd3): a sign-up's confirmation link is the stored token.
+    submit(app.test_client(), "/account/signup", {"name": "Fresh Person", "email": "fresh@example.gov",
+                                                  "agency": "", "password": PASSWORD, "confirm": PASSWORD})
     admin = app.test_client()
     log_in(admin, "admin@example.gov")
     provider = sorted({p.provider.name for p in app.extensions["packs"].all()})[0]
@@ -70,8 +79,16 @@ def seed_every_table(app) -> str:
                   ).status_code == 303
     agency = new_agency(app)
     add_member(app, agency, "officer@example.gov")
-    add_invite(app, agency)
-    sro = add_sro(app, add_award(app, agency), hire_date=date(2026, 4, 15))
+    invite, _ = add_invite(app, agency)
+    with services(app).database.session() as db:
+        db.add(AgencyJoinRequest(agency_id=agency, user_id=get_user(app, "fresh@example.gov").id, invite_id=invite,
+                                 requested_at=services(app).clock.now()))
+        db.commit()
+    award = add_award(app, agency)
+    sro = add_sro(app, award, hire_date=date(2026, 4, 15))
+    assert submit(signed_in(app, "coord@example.gov"), f"/agencies/{agency}/awards/{award}/edit",
+                  {"award_number": "2026-UL-WX-0042", "award_date": "2026-03-02", "funded_positions": "3",
+                   "mou_submitted_on": ""}).status_code == 303
     add_expense(app, sro)
     attach_certificate(app, agency, sro)
     # The award of 2 March 2026 has its MOU due on 31 May: 30 days before, a reminder goes out.
@@ -79,6 +96,10 @@ def seed_every_table(app) -> str:
     assert result.exit_code == 0, result.output
     result = run(app, "mail", "send")  # delivers the queued mail and writes the sender's heartbeat
     assert result.exit_code == 0, result.output
+    package_staff(app, "packages@example.gov", provider="Academy")
+    packages = app.test_client()
+    log_in(packages, "packages@example.gov")
+    launch_package(packages, upload_package(packages))
     return number
 
 
@@ -118,7 +139,9 @@ def test_backup_and_restore_bring_back_every_row_of_every_table(seeded, tmp_path
 
     result = run(app, "backup", path)
     assert result.exit_code == 0, result.output
-    assert "Backed up" in result.output and "a001_agencies" in result.output
+    # It names the migration it was taken at: the core's head and the agencies plugin's.
+    heads = ops.migrations_of(app.config["DATABASE_URL"]).heads
+    assert "Backed up" in result.output and len(heads) == 2 and all(head in result.output for head in heads)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no partial file left
 
     destroy(app)
