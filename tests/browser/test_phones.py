@@ -52,3 +52,22 @@ def test_b10_no_page_scrolls_sideways_at_360px_and_the_header_fits(live_server, 
     first = page.evaluate("document.querySelector('ul.results li').getBoundingClientRect().top")
     assert not wide + tall, "\n".join(wide + tall)
     assert first < 640, f"the first course starts {first:.0f} px down"
+
+
+def test_b6_a_post_test_at_360px_takes_fewer_screens(live_server, browser):
+    app, url = live_server.app, live_server.url
+    make_user(app)
+    client = app.test_client()
+    log_in(client)
+    enroll(client)
+    take_test_scoring(client, app, "pre", 5)
+    complete_all_lessons(client, app)
+    page = browser.new_context(viewport={"width": 360, "height": 640}).new_page()
+    browser_log_in(page, url)
+    page.goto(url + f"/learn/{COURSE}/tests/post")
+    page.get_by_role("button", name="Start the post-test").click()
+    expect(page.get_by_role("button", name="Submit the post-test")).to_be_visible()
+    form = page.evaluate("document.querySelector('form.test').getBoundingClientRect().height")
+    screens = form / 640
+    print(f"post-test form at 360x640: {form:.0f} px, {screens:.1f} screens")
+    assert screens <= 5.5, f"{screens:.1f} screens"  # 6.9 before the phone layout of questions
