@@ -14,9 +14,15 @@ from portal_agencies.models import AgencyChange
 from portal_agencies.roster_import import RosterFileError, decode, parse_import_date, read_roster, sniff_delimiter
 from portal_agencies.rules import RuleError
 from portal.support.models import AuditEntry
-from tests.agencies.support import (ChpAward, SchoolResourceOfficer, add_award, add_sro, agency_state, new_agency,
-                                    page_text, rows, signed_in, table_rows)
+from tests.agencies.support import (ChpAward, SchoolResourceOfficer, add_award, add_sro, agency_state, count,
+                                    new_agency, page_text, rows, signed_in, table_rows)
 from tests.helpers import csrf_token
+
+
+def records(app) -> dict:
+    """The agency tables (a preview keeps the uploaded file in storage, nothing else)."""
+    state = agency_state(app)
+    return {table: rows_ for table, rows_ in state.items() if table not in ("stored_file",)}
 
 HEADER = "officer,award_number,award_date,hire_date,role,placement_date,training_completed,expenses_submitted"
 
@@ -81,7 +87,7 @@ def test_the_preview_lists_new_changed_unchanged_and_errors_and_writes_nothing(f
     award = add_award(frozen_app, agency, number="2026-UL-1", award_date=date(2026, 1, 15), funded=3)
     add_sro(frozen_app, award, name="Ofc. Adams", hire_date=date(2026, 3, 1))
     add_sro(frozen_app, award, name="Ofc. Cruz")
-    before = agency_state(frozen_app)
+    before = records(frozen_app)
     data = (HEADER + "\n"
             "ofc.  adams,2026-ul-1,2026-01-15,2026-03-01,initial,,,\n"        # unchanged (case, spaces)
             "Ofc. Cruz,2026-UL-1,2026-01-15,2026-04-01,initial,,,\n"          # changed: hire date
@@ -90,7 +96,7 @@ def test_the_preview_lists_new_changed_unchanged_and_errors_and_writes_nothing(f
             "Ofc. Ford,2026-UL-1,2026-01-16,,initial,,,\n").encode()          # error: award date differs
     response = preview(coord, agency, data)
     assert response.status_code == 200
-    assert agency_state(frozen_app) == before
+    assert records(frozen_app) == before
     text = page_text(response)
     assert "New records 1 Changed records 1 Unchanged 1 Rows with errors (left out) 2" in text
     table = table_rows(response)
@@ -114,11 +120,11 @@ def test_apply_is_one_transaction_and_a_second_import_changes_nothing(frozen_app
     assert got["Ofc. Cruz"].hire_date == date(2026, 4, 1) and "Ofc. Diaz" in got
     [change] = [c for c in rows(frozen_app, AgencyChange, record_kind="sro", action="update")]
     assert '"hire_date": null' in change.before and '"hire_date": "2026-04-01"' in change.after
-    state = agency_state(frozen_app)
+    state = records(frozen_app)
     again = preview(coord, agency, data)
     assert "New records 0 Changed records 0 Unchanged 2" in page_text(again)
     assert "There is nothing to apply." in page_text(again)
-    assert agency_state(frozen_app) == state
+    assert records(frozen_app) == state
 
 
 def test_an_apply_after_the_records_changed_is_refused_and_shown_again(frozen_app, agency, coord):
@@ -126,12 +132,32 @@ def test_an_apply_after_the_records_changed_is_refused_and_shown_again(frozen_ap
     data = (HEADER + "\nOfc. Diaz,2026-UL-1,,,initial,,,\n").encode()
     response = preview(coord, agency, data)
     add_sro(frozen_app, award, name="Ofc. Diaz", hire_date=date(2026, 2, 1))  # someone else, meanwhile
-    before = agency_state(frozen_app)
+    before = records(frozen_app)
     refused = apply_from(coord, agency, response)
     assert refused.status_code == 409
     assert "changed since this preview" in page_text(refused)
     assert "hire_date: 2026-02-01 → —" in page_text(refused)
-    assert agency_state(frozen_app) == before
+    assert records(frozen_app) == before
+
+
+def test_a_preview_is_applied_once_and_its_file_is_then_gone(frozen_app, agency, coord):
+    add_award(frozen_app, agency, number="2026-UL-1", award_date=date(2026, 1, 15), funded=3)
+    response = preview(coord, agency, (HEADER + "\nOfc. Diaz,2026-UL-1,,,initial,,,\n").encode())
+    assert count(frozen_app, "stored_file") == 1
+    assert apply_from(coord, agency, response).status_code == 303
+    assert count(frozen_app, "stored_file") == 0
+    state = agency_state(frozen_app)
+    again = apply_from(coord, agency, response)
+    assert again.status_code == 409 and "expired or was already applied" in page_text(again)
+    assert agency_state(frozen_app) == state
+
+
+def test_a_large_roster_is_applied(frozen_app, agency, coord):
+    lines = [f"Ofc. Officer {n:05d},2026-UL-{n // 100},2026-01-15,,initial,,," for n in range(3000)]
+    data = (HEADER + "\n" + "\n".join(lines) + "\n").encode()
+    assert len(data) > 150_000  # more than a form field may carry
+    assert import_file(coord, agency, data).status_code == 303
+    assert count(frozen_app, "chp_sro") == 3000
 
 
 def test_a_tampered_payload_is_a_400_and_writes_nothing(frozen_app, agency, coord):
@@ -233,7 +259,7 @@ def test_a_file_with_day_first_dates_refuses_its_ambiguous_dates(frozen_app, age
     ((HEADER + '\nA,"X\n').encode(), "not valid CSV"),
 ])
 def test_a_file_that_cannot_be_read_is_a_422_with_the_reason(frozen_app, agency, coord, data, words):
-    before = agency_state(frozen_app)
+    before = agency_state(frozen_app)  # not even the file is kept
     response = preview(coord, agency, data)
     assert response.status_code == 422
     assert words in page_text(response)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import hashlib
+import re
+from datetime import timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
+from sqlmodel import select
 
-from portal.common.web import db, now, render
+from portal.common.storage import StoredFile
+from portal.common.web import db, now, render, services
 from portal_agencies import imports
 from portal_agencies.forms import ImportApplyForm, RosterUploadForm
 from portal_agencies.roster import REQUIRED_COLUMNS
@@ -22,8 +25,30 @@ def _upload_page(agency, message: str = "", status: int = 200):
                   columns=REQUIRED_COLUMNS, date_rule=DATE_RULE, status=status)
 
 
+PENDING_DAYS = 1
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _pending_key(agency_id: int, file_digest: str) -> str:
+    return f"agencies/{agency_id}/imports/{file_digest}.csv"
+
+
+def _keep_pending(agency_id: int, raw: bytes) -> str:
+    """The previewed file waits in the portal's storage for the apply (a form field could not
+    carry a large roster), keyed by its SHA-256; pending files older than a day are dropped."""
+    file_digest = hashlib.sha256(raw).hexdigest()
+    prefix = f"agencies/{agency_id}/imports/"
+    stale = db().exec(select(StoredFile.key).where(StoredFile.key.startswith(prefix),
+                                                   StoredFile.created_at < now() - timedelta(days=PENDING_DAYS))).all()
+    for key in stale:
+        services().storage.delete(db(), key)
+    services().storage.put(db(), _pending_key(agency_id, file_digest), raw, "text/csv", now())
+    db().commit()
+    return file_digest
+
+
 def _preview_page(agency, raw: bytes, plan, status: int = 200, message: str = ""):
-    form = ImportApplyForm(formdata=None, payload=base64.b64encode(raw).decode("ascii"), digest=plan.digest)
+    form = ImportApplyForm(formdata=None, payload=_keep_pending(agency.id, raw), digest=plan.digest)
     shown = [row for row in plan.rows if row.action != UNCHANGED]
     return render("agencies/roster_preview.html", agency=agency, plan=plan, rows=shown, form=form,
                   counts={a: plan.count(a) for a in (NEW, CHANGED, UNCHANGED, ERROR)}, message=message,
@@ -60,13 +85,19 @@ def roster_records_apply(agency_id: int):
     form = ImportApplyForm()
     if not form.validate_on_submit():
         return _upload_page(agency, "Your form expired; upload the file again.", 400)
+    file_digest = form.payload.data or ""
+    found = services().storage.get(db(), _pending_key(agency.id, file_digest)) if _DIGEST.fullmatch(file_digest) \
+        else None
+    if found is None:
+        return _upload_page(agency, "This preview has expired or was already applied. Upload the file again.", 409)
+    raw = found[1]
     try:
-        raw = base64.b64decode(form.payload.data or "", validate=True)
         roster = read_roster(raw)
-    except (binascii.Error, ValueError, RosterFileError):
+    except RosterFileError:
         abort(400)
     try:
-        plan = imports.apply_plan(db(), agency, roster, form.digest.data or "", today(), current_user.user.id, now())
+        plan = imports.apply_plan(db(), agency, roster, form.digest.data or "", today(), current_user.user.id, now(),
+                                  pending_key=_pending_key(agency.id, file_digest), storage=services().storage)
     except imports.ImportChanged:
         db().rollback()
         plan = imports.plan_for_agency(db(), agency.id, roster, today())

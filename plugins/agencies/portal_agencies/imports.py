@@ -35,7 +35,7 @@ def plan_for_agency(db: Session, agency_id: int, roster: RosterFile, as_of: date
 
 
 def apply_plan(db: Session, agency: Agency, roster: RosterFile, digest: str, as_of: date, actor_id: int,
-               now: datetime) -> ImportPlan:
+               now: datetime, pending_key: str | None = None, storage=None) -> ImportPlan:
     """Apply what the preview showed, all or nothing. ImportChanged when planning again
     does not give the plan the coordinator saw (someone changed the records meanwhile)."""
     plan = plan_for_agency(db, agency.id, roster, as_of)
@@ -74,5 +74,7 @@ def apply_plan(db: Session, agency: Agency, roster: RosterFile, digest: str, as_
     audit(db, actor_id, "agency.roster.import", None, now,
           f"agency {agency.id}: {plan.count(NEW)} new, {plan.count(CHANGED)} changed, "
           f"{len(plan.new_awards)} new award(s), {plan.count('error')} row(s) with errors left out")
+    if pending_key and storage is not None:
+        storage.delete(db, pending_key)  # applied: the same preview cannot be applied twice
     db.commit()
     return plan
