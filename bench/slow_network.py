@@ -38,6 +38,7 @@ HTML_BUDGET = 14_600  # ten TCP segments of 1,460 bytes: the first round trip
 FIRST_LOAD_BUDGET = 40 * 1024
 FIRST_LOAD_REQUESTS = 4
 HTMX_BUDGET = 2 * 1024
+COLD_FCP_GOAL_MS = 2_100  # Slow 3G's 2,000 ms round trip plus the page: printed, never asserted
 
 
 @dataclass
@@ -218,7 +219,7 @@ def main(database_url: str | None = None) -> None:
         states = {who: sign_in(browser, base, who) for who in (_live.CASEY, _live.ROBIN)}
         print(f"{'page':16} {'network':8} {'visit':5} {'requests':>8} {'bytes':>8} {'HTML B':>7} "
               f"{'FCP ms':>7} {'load ms':>8}")
-        problems = []
+        problems, cold_fcp = [], {}
         for preset in PRESETS:
             for name, path, who in _live.key_pages(seeded):
                 cold, warm = cold_and_warm(browser, base, path, states.get(who), preset)
@@ -226,6 +227,8 @@ def main(database_url: str | None = None) -> None:
                     html = load.network[0].bytes if load.network else 0
                     print(f"{name:16} {preset:8} {visit:5} {len(load.network):8} {load.bytes:8,} {html:7,} "
                           f"{ms(load.fcp_ms):>7} {ms(load.load_ms):>8}")
+                if preset == "Slow 3G" and cold.fcp_ms is not None:
+                    cold_fcp[name] = cold.fcp_ms
                 if cold.network[0].bytes > HTML_BUDGET:
                     problems.append(f"{name}: HTML {cold.network[0].bytes:,} B > {HTML_BUDGET:,}")
                 if cold.bytes > FIRST_LOAD_BUDGET or len(cold.network) > FIRST_LOAD_REQUESTS:
@@ -240,6 +243,11 @@ def main(database_url: str | None = None) -> None:
                 problems.append(f"htmx update {update.bytes:,} B\n" + update.describe())
         browser.close()
         print("\nbudgets: " + ("all met" if not problems else "MISSED\n" + "\n".join(sorted(set(problems)))))
+        if cold_fcp:
+            worst = max(cold_fcp, key=cold_fcp.get)
+            print(f"Slow 3G cold first contentful paint: {min(cold_fcp.values()):,.0f}-{cold_fcp[worst]:,.0f} ms "
+                  f"(goal {COLD_FCP_GOAL_MS:,} ms, one round trip: "
+                  f"{'met' if cold_fcp[worst] <= COLD_FCP_GOAL_MS else 'missed on ' + worst})")
 
 
 if __name__ == "__main__":
