@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from portal.accounts.models import AccountToken, LoginSession, User, UserRole
 from portal.certificates.models import Certificate
+from portal.common.assets import ReleaseAsset
 from portal.common.storage import StoredFile
 from portal.learning.models import Attempt, AttemptItem, Attestation, Enrollment, ItemStat, LessonProgress
 from portal.mail.models import MailSenderHeartbeat, OutboxMessage
@@ -17,5 +18,5 @@ metadata = SQLModel.metadata
 
 __all__ = ["Attempt", "AttemptItem", "ItemStat", "Attestation", "Certificate", "Enrollment", "LessonProgress",
            "AccountToken", "AuditEntry", "ContactRequest", "LoginSession", "MailSenderHeartbeat", "OutboxMessage",
-           "ProviderStaff", "RollCallAttendee", "RollCallShowing", "StoredFile", "User", "UserRole", "metadata",
+           "ProviderStaff", "ReleaseAsset", "RollCallAttendee", "RollCallShowing", "StoredFile", "User", "UserRole", "metadata",
            "StdPackage", "StdRegistration", "StdRegistrationAu", "StdSession", "XapiDocument", "XapiStatement"]

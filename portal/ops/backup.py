@@ -29,6 +29,11 @@ BUSY_TIMEOUT_MS = 30_000
 PG_LOCK_TIMEOUT = "-c lock_timeout=30000"
 
 
+# Tables that say nothing about whether a database holds data: the migration version, and the
+# static files every app host publishes when it starts.
+REGENERATED = {"alembic_version", "release_asset"}
+
+
 class BackupError(Exception):
     """A backup or restore refused or failed; the message says why and what to do."""
 
@@ -128,11 +133,12 @@ def read_backup(path: Path, database_url: str, migrations: Migrations | None) ->
 
 def restore_database(database_url: str, source: Path, migrations: Migrations, force: bool = False) -> BackupInfo:
     """Replace the database's contents with the backup at `source`, all at once or not at all."""
+    # Checked before the file is read: the live database may have pages still in its -wal file.
+    if kind_of(database_url) == "sqlite" and Path(source).resolve() == _sqlite_path(database_url):
+        raise BackupError(f"{source} is the database itself, not a backup of it")
     info = read_backup(source, database_url, migrations)
     if info.kind == "sqlite":
         target = _sqlite_path(database_url)
-        if Path(source).resolve() == target:
-            raise BackupError(f"{source} is the database itself, not a backup of it")
         if not force:
             _refuse_if_holding_data(f"sqlite:///{target}", str(target), must_exist=False)
         _sqlite_restore(Path(source), target)
@@ -232,7 +238,7 @@ def _row_counts(database_url: str) -> tuple[dict[str, int], str]:
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            tables = [t for t in inspect(connection).get_table_names() if t != "alembic_version"]
+            tables = [t for t in inspect(connection).get_table_names() if t not in REGENERATED]
             counts = {t: connection.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar_one() for t in tables}
             version = ""
             if engine.dialect.name == "postgresql":

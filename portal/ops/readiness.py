@@ -51,5 +51,9 @@ def mail_sender_check(app: Flask, max_silence: int) -> Check:
     if check.ok and beat.problem:
         return Check(False, beat.problem)
     if waiting_since is not None:
-        check.detail += f"; oldest waiting mail queued {int((now - waiting_since).total_seconds())} s ago"
+        waited = int((now - waiting_since).total_seconds())
+        check.detail += f"; oldest waiting mail queued {waited} s ago"
+        if check.ok and waited > max_silence:
+            # The sender is alive but mail is not going out (the mail server is down or slow).
+            return Check(False, "mail is not going out: " + check.detail)
     return check

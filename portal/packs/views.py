@@ -6,8 +6,11 @@ and question banks (with their answer keys) never leave the server.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, abort, current_app, redirect, request, send_from_directory
 
+from portal.common.assets import file_etag
 from portal.packs.active_content import served_inline
 from portal.packs.loader import content_type_of
 from portal.packs.registry import files_base
@@ -34,7 +37,8 @@ def pack_file(pack_id: str, version: str, filename: str):
     inline = served_inline(content_type)
     as_download = request.args.get("download") == "1" or not inline
     response = send_from_directory(pack.root, filename, mimetype=content_type, conditional=True,
-                                   as_attachment=as_download, max_age=ONE_YEAR)
+                                   as_attachment=as_download, max_age=ONE_YEAR,
+                                   etag=file_etag(Path(pack.root) / filename))  # the same on every host
     if not inline:
         response.headers["Content-Security-Policy"] = SANDBOX_POLICY
     response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
