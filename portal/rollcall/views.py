@@ -143,8 +143,9 @@ def log_showing(pack_id: str, episode_id: str):
             flash(f"Showing of “{current.title}” logged. Officers with portal accounts at the addresses you "
                   "listed will see it in their training history.", "success")
             return redirect(url_for("rollcall.my_log"), code=303)
+    # (a GET is 200 even with the note an unconfirmed account sees up front)
     return render("rollcall/log_form.html", pack=pack, episode=current, form=form,
-                  status=422 if form.errors or form.form_errors else 200)
+                  status=422 if request.method == "POST" and (form.errors or form.form_errors) else 200)
 
 
 def _log_filters():

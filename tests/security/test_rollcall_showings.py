@@ -40,3 +40,12 @@ def test_the_history_names_the_trainer_who_logged_each_showing(app):
     page = officer.get("/my/roll-calls").get_data(as_text=True)
     assert "Logged by" in page and "Sgt. Real Trainer" in page
     assert showing_form()["agency"] in page
+
+
+def test_the_form_shows_an_unconfirmed_account_why_before_it_types(app):
+    make_user(app, "fake@example.gov", verified=False)
+    client = app.test_client()
+    log_in(client, "fake@example.gov")
+    response = client.get(log_url(episode_ids(app)[0]))
+    assert response.status_code == 200
+    assert "Confirm your email address before you log a showing" in response.get_data(as_text=True)
