@@ -46,6 +46,10 @@ ROUTES = {
     "learning.save_position": ("learner", "", f"/learn/{COURSE}/lessons/{{video_lesson}}/position"),
     "assessments.start": ("starter", f"/learn/{COURSE}/tests/pre", f"/learn/{COURSE}/tests/pre/start"),
     "assessments.submit": ("learner", f"/learn/{COURSE}/tests/post", f"/learn/{COURSE}/tests/post/submit"),
+    # the test form's "Save answers" button (formaction) and its htmx saves on each change
+    "assessments.save": ("learner", "", f"/learn/{COURSE}/tests/post/save"),
+    # the lesson page's heartbeat (htmx, each minute)
+    "learning.lesson_time": ("learner", "", f"/learn/{COURSE}/lessons/{{lesson}}/time"),
     "assessments.honor_code": ("passer", f"/learn/{COURSE}/honor-code", f"/learn/{COURSE}/honor-code"),
     "certificates.issue": ("passer", "", f"/learn/{COURSE}/certificate"),
     "rollcall.log_showing": ("learner", f"/series/{SERIES}/{{episode}}/log", f"/series/{SERIES}/{{episode}}/log"),
@@ -90,6 +94,7 @@ ROUTES = {
 # certificate request (no template posts to it: the honor code issues the certificate); their
 # fields, as the code reads them.
 GIVEN_FIELDS = {"learning.save_position": ["seconds"], "certificates.issue": [],
+                "assessments.save": ["attempt_id", "attempt_token", "q-1", "q-2"], "learning.lesson_time": ["visit"],
                 "agencies.roster_records_apply": ["payload", "digest"],  # its form is on the preview page
                 "agencies.decide_join": ["request_id", "decision"]}  # shown only while someone asks to join
 # Posting these ends the browser's session; sign in again before the next example.
