@@ -19,6 +19,7 @@ from portal.standards import cmi5, lrs, scorm
 from portal.standards.importer import file_key, structure_of
 from portal.standards.lrs import XapiError
 from portal.standards.models import StdPackage, StdRegistration, StdSession
+from portal.standards.origin import on_content_origin
 
 bp = Blueprint("std_content", __name__, url_prefix="/std", template_folder="templates")
 API_JS = Path(__file__).parent / "static" / "scorm12_api.js"
@@ -56,6 +57,8 @@ def portal_origin() -> str:
 
 @bp.after_request
 def _headers(response: Response) -> Response:
+    if not on_content_origin():
+        return response  # the portal origin's 404 for a content path: the portal's own headers
     if request.path.startswith(("/std/xapi", "/std/fetch")):
         response.headers.update(CORS_HEADERS)
         response.headers["X-Experience-API-Version"] = lrs.VERSION

@@ -40,10 +40,18 @@ def init_app(app: Flask) -> None:
     def _one_origin_each():
         from portal.common.errors import error_page
 
-        on_content_host = request.host.lower() == content_host and content_host != portal_host
-        if on_content_host != (request.blueprint == CONTENT_BLUEPRINT):
+        if on_content_origin() != (request.blueprint == CONTENT_BLUEPRINT):
             return error_page(404)
         return None
+
+
+def on_content_origin() -> bool:
+    """Whether this request came to CONTENT_BASE_URL's host (never when it is the portal's own)."""
+    from flask import current_app
+
+    content_host = urlsplit(current_app.config["CONTENT_BASE_URL"]).netloc.lower()
+    portal_host = urlsplit(current_app.config["PORTAL_BASE_URL"]).netloc.lower()
+    return request.host.lower() == content_host and content_host != portal_host
 
 
 def local_content_binds(config: dict) -> list[str]:
