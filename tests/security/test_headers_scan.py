@@ -14,7 +14,7 @@ again as an htmx fragment, CSV, PDF, assets, pack files, and the error pages (40
 - no Server version and no X-Powered-By (10036, 10037), checked under the real gunicorn too;
 - no stack trace or debugger text in the body (10023, 90022);
 - cookies Secure, HttpOnly, SameSite (10010, 10011, 10054); a Content-Type on every body,
-  with a charset for text (10019).
+  with a charset for text other than JSON (10019; JSON is UTF-8, RFC 8259).
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ STRICT_REFERRER = {"no-referrer", "same-origin", "strict-origin", "strict-origin
 LEAKS = ("Traceback (most recent call last)", "__debugger__", "Werkzeug Debugger", "werkzeug.debug",
          'File "/', "sqlalchemy.exc", "psycopg.errors", "sqlite3.OperationalError")
 TEXT_TYPES = ("text/", "application/json", "application/javascript", "image/svg+xml")
+# JSON is UTF-8 by definition and its media type has no charset parameter (RFC 8259, section 11).
+CHARSET_TYPES = tuple(t for t in TEXT_TYPES if t != "application/json")
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -102,7 +104,7 @@ def problems_of(response, signed_in: bool, path: str) -> list[str]:
         content_type = headers.get("Content-Type", "")
         if not content_type:
             found.append("a body without a Content-Type")
-        elif content_type.startswith(TEXT_TYPES) and "charset=" not in content_type.lower():
+        elif content_type.startswith(CHARSET_TYPES) and "charset=" not in content_type.lower():
             found.append(f"text without a charset: {content_type!r}")
         if content_type.startswith(TEXT_TYPES) and headers.get("Content-Encoding") is None:
             text = body.decode("utf-8", "replace")
