@@ -195,3 +195,16 @@ def test_watch_outlives_a_locked_and_a_missing_database(app, database_url, tmp_p
     finally:
         sender.send_signal(signal.SIGTERM)
         assert sender.wait(timeout=20) == 0
+
+
+def test_the_admin_page_shows_a_dead_sender(make_app, clock):
+    from tests.helpers import log_in, make_user
+
+    app = make_app(CLOCK=clock, MAIL_SENDER_MAX_SILENCE=120)
+    assert app.test_cli_runner().invoke(args=["mail", "send"]).exit_code == 0
+    clock.advance(seconds=300)
+    make_user(app, "admin@example.gov", roles=("admin",))
+    client = app.test_client()
+    log_in(client, "admin@example.gov")
+    page = client.get("/admin/packs").get_data(as_text=True)
+    assert "Mail sender</td><td>Problem</td><td>last heartbeat 300 s ago" in page

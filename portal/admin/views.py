@@ -13,6 +13,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 @bp.get("/packs")
 @role_required("admin")
 def packs():
+    from portal.ops.readiness import readiness
+
     return render("admin/packs.html", registry=current_app.extensions["packs"],
                   plugins=current_app.extensions["plugin_report"].loaded,
-                  safe_mode=current_app.config["PORTAL_SAFE_MODE"])
+                  safe_mode=current_app.config["PORTAL_SAFE_MODE"],
+                  health=readiness(current_app))  # the same checks as /readyz: a dead mail sender shows here
