@@ -74,3 +74,13 @@ def test_serve_port_limits_and_sigterm(served):
     assert process.wait(timeout=30) == 0
     wait_until(lambda: not any(is_alive(pid) for pid in children), 10, "serve's children to end")
     assert not port_open(port)
+
+
+def test_serve_refuses_several_workers_counting_limits_in_memory(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_TEST_", "RATELIMIT_"))}
+    env.update(PORTAL_DATA_DIR=str(tmp_path / "data"))
+    result = subprocess.run([sys.executable, "-m", "portal.cli", "serve", "--workers", "2", "--port", "18199"],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "--workers 2 needs RATELIMIT_STORAGE_URI=redis://" in result.stderr
+    assert not port_open(18199)
