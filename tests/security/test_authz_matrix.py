@@ -56,6 +56,9 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("site.home", "GET"): PUBLIC,
     ("site.healthz", "GET"): PUBLIC,
     ("site.readyz", "GET"): PUBLIC,
+    # /metrics is allowed by client address or token, not by role (tests/test_observability.py);
+    # the matrix's clients are on 127.0.0.1, which the default METRICS_ALLOW admits.
+    ("ops_metrics", "GET"): PUBLIC,
     ("site.faq", "GET"): PUBLIC,
     ("site.contact", "GET"): PUBLIC,
     ("site.contact", "POST"): PUBLIC,
@@ -174,6 +177,8 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     # the last coordinator may not leave; people in no agency have nothing to leave
     ("agencies.leave", "POST"): row("refused", learner="ok", other_officer="ok"),
     ("agencies.dashboard", "GET"): COORDINATOR_ONLY,
+    # the world holds no request to join, so even its coordinator finds none: a plain 404
+    ("agencies.decide_join", "POST"): row("missing"),
     ("agencies.settings", "GET"): COORDINATOR_ONLY,
     ("agencies.settings", "POST"): COORDINATOR_ONLY,
     ("agencies.members", "GET"): COORDINATOR_ONLY,
@@ -184,8 +189,8 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("agencies.roster_export", "GET"): COORDINATOR_ONLY,
     ("agencies.roster_records", "GET"): COORDINATOR_ONLY,
     ("agencies.roster_records_preview", "POST"): COORDINATOR_ONLY,
-    # the coordinator's post carries no previewed file here: a 400, and nothing written
-    ("agencies.roster_records_apply", "POST"): row("missing", coordinator="bad"),
+    # the coordinator's post names no previewed file here: a 409 (upload again), nothing written
+    ("agencies.roster_records_apply", "POST"): row("missing", coordinator="conflict"),
     ("agencies.award_edit", "GET"): COORDINATOR_ONLY,
     ("agencies.award_edit", "POST"): COORDINATOR_ONLY,
     # the world's award has SROs: deleting it is refused until they are gone
