@@ -70,9 +70,9 @@ def upload():
         provider = request.form.get("provider", "")
         file = request.files.get("package")
         if provider not in choices:
-            refusal, status = PackageRefused("", "Choose the provider organization the package belongs to."), 400
+            refusal, status = PackageRefused("", "Choose the provider organization the package belongs to."), 422
         elif file is None or not file.filename:
-            refusal, status = PackageRefused("", "Choose a package file to upload."), 400
+            refusal, status = PackageRefused("", "Choose a package file to upload."), 422
         else:
             upload_ = Upload(file.read(), file.mimetype or "", file.filename)
             try:
@@ -82,7 +82,7 @@ def upload():
                     uid = package.uid
                     session.commit()
             except PackageRefused as error:
-                refusal, status = error, 400
+                refusal, status = error, 422
             else:
                 flash("The package was imported as a draft. Preview it, then publish it.")
                 return redirect(url_for("standards.package", uid=uid), 303)
@@ -127,7 +127,7 @@ def _au_index(package: StdPackage) -> int:
     value = request.form.get("au", "")
     count = len(structure_of(package)["aus"])
     if not value.isdigit() or int(value) >= count:
-        abort(400)
+        abort(422)
     return int(value)
 
 
@@ -142,7 +142,7 @@ def launch(uid: str):
     index = _au_index(package)
     mode = request.form.get("mode", "Normal")
     if mode not in cmi5.LAUNCH_MODES:
-        abort(400)
+        abort(422)
     moment = now()
     with writing() as session:
         fresh = session.get(StdPackage, package.id)

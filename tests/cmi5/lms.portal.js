@@ -126,7 +126,7 @@ module.exports = {
 
         const refusal = refusalOf(res.body);
 
-        if (res.status === 400 && refusal) {
+        if (res.status === 422 && refusal) {
             throw new InvalidPackageError(`Invalid package (${refusal.rule}): ${refusal.message}`);
         }
 

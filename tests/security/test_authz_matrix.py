@@ -149,9 +149,9 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("reports.providers", "POST"): ADMIN_ONLY,
     # cmi5 packages: provider staff and administrators; the world has no package, so a package's
     # pages answer as missing to those allowed in (tests/standards covers real packages); the
-    # upload form posted without a file is refused with a 400
+    # upload form posted without a file is refused with a 422
     ("standards.upload", "GET"): REPORT_READERS,
-    ("standards.upload", "POST"): row("forbidden", provider="bad", other_provider="bad", admin="bad"),
+    ("standards.upload", "POST"): row("forbidden", provider="invalid", other_provider="invalid", admin="invalid"),
     **{(f"standards.{name}", method): row("forbidden", provider="missing", other_provider="missing",
                                           admin="missing")
        for name, method in (("package", "GET"), ("launch", "POST"), ("publish", "POST"), ("delete", "POST"),
@@ -180,6 +180,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     # the world holds no request to join, so even its coordinator finds none: a plain 404
     ("agencies.decide_join", "POST"): row("missing"),
     ("agencies.settings", "GET"): COORDINATOR_ONLY,
+    ("agencies.post_export", "GET"): COORDINATOR_ONLY,
     ("agencies.settings", "POST"): COORDINATOR_ONLY,
     ("agencies.members", "GET"): COORDINATOR_ONLY,
     ("agencies.invite", "POST"): COORDINATOR_ONLY,

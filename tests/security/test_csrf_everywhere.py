@@ -62,12 +62,19 @@ def form_data(w: World, endpoint: str) -> dict:
         "assessments.submit": {"attempt_id": str(w.ids["post_attempt"]), "q-1": "1"},
         "assessments.save": {"attempt_id": str(w.ids["post_attempt"]), "q-1": "1"},
         "assessments.honor_code": {"answer": "yes"},
+        "standards.launch": {"au": "0", "mode": "Normal"},
+        "standards.waive": {"registration": w.ids["std_registration"], "au": "0", "reason": "Administrative"},
+        "standards.abandon": {"session": w.ids["std_session"]},
     }.get(endpoint, {})
 
 
 # The control requests that would end the account's sessions, change its password or address
 # run last, so the ones before them still have signed-in clients to work with.
-LAST = ("accounts.logout", "accounts.reset_password", "accounts.confirm_email_change")
+LAST = ("standards.delete", "accounts.logout", "accounts.reset_password", "accounts.confirm_email_change")
+# The content origin's routes (cmi5 fetch URL, xAPI LRS, SCORM runtime) answer only on
+# CONTENT_BASE_URL's host, authorized by per-launch credentials, never by cookies: they have no
+# CSRF token to check, and on the portal's origin they do not exist (checked below).
+CONTENT_ORIGIN = "std_content"
 # The control changes a password for real: another learner's, so the learner can still sign in.
 CONTROL_EMAIL = {"accounts.change_password": PRE_OPEN}
 # Links work without signing in; the control follows them as a visitor.
@@ -75,7 +82,8 @@ BY_LINK = ("accounts.verify", "accounts.reset_password", "accounts.confirm_email
 
 
 def post_rules(app) -> list:
-    rules = [r for r in app.url_map.iter_rules() if r.methods & STATE_CHANGING]
+    rules = [r for r in app.url_map.iter_rules()
+             if r.methods & STATE_CHANGING and r.endpoint.split(".")[0] != CONTENT_ORIGIN]
     return sorted(rules, key=lambda r: (r.endpoint in LAST, LAST.index(r.endpoint) if r.endpoint in LAST else 0,
                                         r.rule))
 
@@ -94,7 +102,8 @@ def assert_refused(response, label):
 def assert_the_walk_covers_every_state_changing_rule(world):
     """Only GET and POST are routed; every POST rule gets a real path (no stand-in values)."""
     app = world.app
-    methods = set().union(*(r.methods for r in app.url_map.iter_rules())) - {"HEAD", "OPTIONS"}
+    methods = set().union(*(r.methods for r in app.url_map.iter_rules()
+                            if r.endpoint.split(".")[0] != CONTENT_ORIGIN)) - {"HEAD", "OPTIONS"}
     assert methods == {"GET", "POST"}, methods
     rules = post_rules(app)
     assert len(rules) >= 40
@@ -130,6 +139,17 @@ def test_every_post_refuses_a_missing_wrong_or_foreign_token(world):
     assert checked >= len(post_rules(app)) * 2 * 8
 
 
+def test_the_content_origins_routes_do_not_exist_on_the_portals_origin(world):
+    rules = [r for r in world.app.url_map.iter_rules() if r.endpoint.split(".")[0] == CONTENT_ORIGIN]
+    assert len(rules) >= 10
+    for rule in rules:
+        for path in world.paths(rule):
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                for who in ("learner", "admin", "anonymous"):
+                    response = world.client(who).open(path, method=method)
+                    assert response.status_code == 404, (rule.endpoint, method, who, response.status_code)
+
+
 def test_a_good_token_gets_past_the_check_on_every_post(world):
     """The control: with the client's own token, each request reaches its view (a fresh
     sign-in per request, so no earlier control can spoil a later one)."""
@@ -156,7 +176,8 @@ def test_a_good_token_gets_past_the_check_on_every_post(world):
 
 
 def get_rules(app) -> list:
-    return sorted((r for r in app.url_map.iter_rules() if "GET" in r.methods), key=lambda r: r.rule)
+    return sorted((r for r in app.url_map.iter_rules()
+                   if "GET" in r.methods and r.endpoint.split(".")[0] != CONTENT_ORIGIN), key=lambda r: r.rule)
 
 
 def test_no_get_changes_the_database(world):

@@ -89,6 +89,11 @@ ROUTES = {
     "agencies.claim": ("coordinator", f"/agencies/{A}/sros/{{sro_id}}/claim", f"/agencies/{A}/sros/{{sro_id}}/claim"),
     "agencies.delete_expense": ("coordinator", f"/agencies/{A}/sros/{{sro_id}}/claim",
                                 f"/agencies/{A}/sros/{{sro_id}}/claim/{{expense_id}}/delete"),
+    # cmi5/SCORM packages (portal/standards); the package page shows each form (see prepare)
+    "standards.upload": ("admin", "/providers/packages/", "/providers/packages/"),
+    **{f"standards.{name}": ("admin", "/providers/packages/{std_package}", f"/providers/packages/{{std_package}}/{name}")
+       for name in ("launch", "publish", "waive", "abandon", "delete")},
+    "standards_learning.launch_lesson": ("learner", "", f"/learn/{COURSE}/lessons/{{lesson}}/package"),
 }
 # The two posts no page holds a <form> for: the lesson video's script (portal.js) and the
 # certificate request (no template posts to it: the honor code issues the certificate); their
@@ -96,7 +101,8 @@ ROUTES = {
 GIVEN_FIELDS = {"learning.save_position": ["seconds"], "certificates.issue": [],
                 "assessments.save": ["attempt_id", "attempt_token", "q-1", "q-2"], "learning.lesson_time": ["visit"],
                 "agencies.roster_records_apply": ["payload", "digest"],  # its form is on the preview page
-                "agencies.decide_join": ["request_id", "decision"]}  # shown only while someone asks to join
+                "agencies.decide_join": ["request_id", "decision"],  # shown only while someone asks to join
+                "standards_learning.launch_lesson": []}  # on a cmi5/SCORM lesson's page; the world's are Markdown
 # Posting these ends the browser's session; sign in again before the next example.
 ENDS_SESSION = {"accounts.logout"}
 
@@ -104,7 +110,9 @@ ENDS_SESSION = {"accounts.logout"}
 def post_endpoints(app) -> set[str]:
     found = set()
     for rule in app.url_map.iter_rules():
-        if "POST" in rule.methods:
+        # The content origin's routes (std_content: cmi5 fetch, xAPI, SCORM runtime) hold no forms and
+        # do not exist on the portal's origin (tests/security/test_csrf_everywhere.py checks that).
+        if "POST" in rule.methods and not rule.endpoint.startswith("std_content."):
             found.add(rule.endpoint)
     return found
 
@@ -184,6 +192,8 @@ def prepare(app, endpoint: str) -> dict:
         submit(learner, "/account/profile/email", {"email": "changed@example.gov", "password": PASSWORD})
         values["confirm_email"] = link_in(outbox(app, "changed@example.gov")[-1].body_text,
                                           "/account/email/confirm/").rsplit("/", 1)[1]
+    if endpoint.startswith("standards."):
+        values["std_package"] = _std_package(app)
     if endpoint == "assessments.start":  # enrolled, nothing started: the page offers to start
         make_user(app, email="starter@example.gov", name="Stella Starter")
         enroll(signed_in(app, "starter@example.gov"))
@@ -197,6 +207,25 @@ def prepare(app, endpoint: str) -> dict:
         if endpoint == "certificates.issue":
             submit(passer, f"/learn/{COURSE}/honor-code", {"answer": "yes"})
     return values
+
+
+def _std_package(app) -> str:
+    """A cmi5 package with the administrator's preview registration and an open session, so that
+    its page shows every form (launch, publish, waive, abandon, delete)."""
+    from portal.standards import cmi5
+    from portal.standards.importer import import_package
+    from tests.helpers import get_user
+    from tests.standards.test_import import LIMITS, VALID, zip_upload
+
+    s, base = services(app), app.config["PORTAL_BASE_URL"]
+    now = s.clock.now()
+    with s.database.session() as db:
+        package = import_package(db, s.storage, zip_upload(VALID), LIMITS, "Fuzz Provider", None, now)
+        ids = cmi5.Ids(base, package.uid)
+        registration = cmi5.registration_for(db, package, get_user(app, "admin@example.gov").id, base, now, ids)
+        cmi5.launch(db, package, registration, 0, "Normal", now, ids, app.config["CONTENT_BASE_URL"], base)
+        db.commit()
+        return package.uid
 
 
 EMAILS = {"learner": "learner@example.gov", "admin": "admin@example.gov", "coordinator": "coord@example.gov",

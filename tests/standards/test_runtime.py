@@ -221,7 +221,7 @@ def test_provider_pages_belong_to_their_provider(std_app):
         assert db.exec(select(StdPackage)).one().status == "published"
 
 
-def test_an_upload_refusal_is_a_400_with_the_rule_and_nothing_kept(std_app):
+def test_an_upload_refusal_is_a_422_with_the_rule_and_nothing_kept(std_app):
     staff(std_app)
     client = std_app.test_client()
     log_in(client, "staff@example.gov")
@@ -231,7 +231,7 @@ def test_an_upload_refusal_is_a_400_with_the_rule_and_nothing_kept(std_app):
         "csrf_token": token, "provider": "Academy",
         "package": (__import__("io").BytesIO(make_zip({"index.html": b"x"})), "course.zip", "application/zip")},
         content_type="multipart/form-data")
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'data-refusal-rule="14.1.0.0-2"' in html and "no cmi5.xml" in html
     with std_app.extensions["portal"].database.session() as db:

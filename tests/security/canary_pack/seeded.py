@@ -63,7 +63,8 @@ class World:
                 "expense_id": self.ids["expense"], "invite_id": self.ids["invite"],
                 "member_id": self.ids["officer_member"], "showing_id": self.ids["showing"],
                 "user_id": self.ids["target_user"], "action": "grant", "kind": "post",
-                "versioned": self.ids["asset"]}
+                "versioned": self.ids["asset"], "uid": self.ids["std_package"], "content_key": "no-such-launch",
+                "path": "index.html", "fetch_key": "no-such-launch", "resource": "statements"}
         tokens = {"accounts.verify": self.links["verify"], "accounts.reset_password": self.links["reset"],
                   "accounts.confirm_email_change": self.links["confirm_email"],
                   "agencies.join": self.ids["invite_token"]}
@@ -87,11 +88,30 @@ class World:
     def role_for(self, endpoint: str) -> str:
         """The most privileged role that can use an endpoint (for the rest it is refused anyway)."""
         blueprint = endpoint.split(".")[0]
-        if blueprint in ("support", "admin", "reports") or endpoint == "agencies.create":
+        if blueprint in ("support", "admin", "reports", "standards") or endpoint == "agencies.create":
             return "admin"
         if blueprint == "agencies" and endpoint not in ("agencies.home", "agencies.join", "agencies.leave"):
             return "coordinator"
         return "learner"
+
+
+def _seed_package(app) -> tuple[str, str, str]:
+    """A small cmi5 package of the provider's, for the package pages (portal/standards), and the
+    administrator's preview registration in it, with a session open: (package uid, registration
+    code, session code)."""
+    from portal.standards import cmi5
+    from portal.standards.importer import import_package
+    from tests.standards.test_import import LIMITS, VALID, zip_upload
+
+    base, now = app.config["PORTAL_BASE_URL"], services(app).clock.now()
+    with services(app).database.session() as db:
+        package = import_package(db, services(app).storage, zip_upload(VALID), LIMITS, "Canary Test Provider", None,
+                                 now)
+        ids = cmi5.Ids(base, package.uid)
+        registration = cmi5.registration_for(db, package, get_user(app, ADMIN).id, base, now, ids)
+        launched = cmi5.launch(db, package, registration, 0, "Normal", now, ids, app.config["CONTENT_BASE_URL"], base)
+        db.commit()
+        return package.uid, registration.code, launched.session.code
 
 
 def _signed_in(app, email):
@@ -161,6 +181,7 @@ def build_world(app, finished: bool = True) -> World:
         db.add(ProviderStaff(user_id=get_user(app, PROVIDER).id, provider_name="Canary Test Provider",
                              granted_at=services(app).clock.now()))
         db.commit()
+    std_package, std_registration, std_session = _seed_package(app)
 
     agency = new_agency(app, coordinator=COORDINATOR)
     other_agency = new_agency(app, name="Oak County Sheriff", coordinator=OTHER_COORDINATOR,
@@ -197,7 +218,8 @@ def build_world(app, finished: bool = True) -> World:
         asset = asset_url("portal.css").removeprefix("/assets/")
     with services(app).database.engine.connect() as connection:
         showing = connection.execute(sql("SELECT MIN(id) FROM rollcall_showing")).scalar_one()
-    w.ids = {"agency": agency, "other_agency": other_agency, "award": award, "other_award": other_award,
+    w.ids = {"std_package": std_package, "std_registration": std_registration, "std_session": std_session,
+             "agency": agency, "other_agency": other_agency, "award": award, "other_award": other_award,
              "sro": sro, "other_sro": other_sro, "expense": expense, "other_expense": other_expense,
              "invite": invite, "other_invite": other_invite, "invite_token": token, "officer_member": member,
              "showing": showing, "asset": asset, "target_user": w.user_id(POST_OPEN),
