@@ -70,6 +70,21 @@ def db_downgrade(target: str) -> None:
     click.echo(f"Database downgraded to {target}.")
 
 
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="what the change does, e.g. 'lesson notes'")
+@click.option("--branch", default="core", show_default=True, help="core, or a plugin's branch (agencies)")
+@with_appcontext
+def db_revision(message: str, branch: str) -> None:
+    """Write the next migration of BRANCH from the models (for developers: review it before committing)."""
+    from portal import migrate
+
+    try:
+        path = migrate.revision(message, branch, pm=current_app.extensions["plugins"])
+    except ValueError as error:
+        raise click.UsageError(str(error))
+    click.echo(f"Wrote {path}: check what it does, then run `portal db upgrade`.")
+
+
 @db_group.command("current")
 @with_appcontext
 def db_current() -> None:
