@@ -88,3 +88,11 @@ def portal_account_notes(db: Any, user_id: int) -> list[dict]:
     """Return notes support staff read on an account's page before acting on it: dicts with
     `text` and `warning` (True when deactivating the account would leave something without
     someone it needs, for example an agency's only coordinator)."""
+
+
+@hookspec
+def portal_post_export_formats() -> list[dict]:
+    """Return state POST training-record export formats: dicts with `id` (a unique slug),
+    `label`, `source` (where the layout is published; empty for a portal-defined format)
+    and `columns(records) -> (header, rows)`, given the agency's training records as dicts
+    (see docs/hooks.md). The portal writes the CSV, every cell formula-safe."""

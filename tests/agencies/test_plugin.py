@@ -30,7 +30,7 @@ EXPECTED_ENDPOINTS = {
     "agencies.sro_certificate", "agencies.certificate_mail", "agencies.claim", "agencies.delete_expense",
     "agencies.claim_pdf", "agencies.roster_records", "agencies.roster_records_preview",
     "agencies.roster_records_apply", "agencies.award_edit", "agencies.award_delete", "agencies.sro_delete",
-    "agencies.member_remove", "agencies.settings", "agencies.decide_join",
+    "agencies.member_remove", "agencies.settings", "agencies.decide_join", "agencies.post_export",
 }
 
 

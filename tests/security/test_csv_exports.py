@@ -82,6 +82,9 @@ CSV_ROUTES = {
         w.browser("coordinator").get(f"/agencies/{w.ids['agency_a']}/roster/export.csv"),
         [HOSTILE["hyperlink"], HOSTILE["dde"]]),
     "/agencies/<agency_id>/roster/import": _roster_upload,
+    # the members' certificates: names walked for the property (the world's names are benign here)
+    "/agencies/<agency_id>/post-export.csv": lambda w: (
+        w.browser("coordinator").get(f"/agencies/{w.ids['agency_a']}/post-export.csv?format=generic-csv"), []),
     # Reports carry course ids, question ids, months and numbers only: no free text reaches them,
     # so they are walked for the property alone (a negative growth figure stays a number).
     "/reports/courses.csv": lambda w: (w.browser("provider").get("/reports/courses.csv"), []),

@@ -3,7 +3,7 @@ removing a member, the agency's settings. Each record page shows its change hist
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from portal.common.web import db, now, render, services
@@ -99,3 +99,22 @@ def settings(agency_id: int):
     return render("agencies/agency_settings.html", agency=agency, form=form,
                   changes=history.history_of(db(), agency.id, "agency", agency.id),
                   status=422 if form.errors else 200)
+
+
+@bp.get(f"/<{MAX_ID}:agency_id>/post-export.csv")
+@login_required
+def post_export(agency_id: int):
+    """The agency's training records in one state POST export format (?format=, default generic-csv)."""
+    from flask import Response, current_app
+
+    from portal.common.csv_export import csv_text
+    from portal_agencies.post_export import export_formats, training_records
+
+    agency = coordinated(agency_id)
+    format_id = request.args.get("format", "generic-csv")
+    fmt = export_formats(current_app.extensions["plugins"].hook.portal_post_export_formats()).get(format_id)
+    if fmt is None:
+        abort(404)
+    header, rows = fmt["columns"](training_records(db(), agency.id))
+    return Response(csv_text(header, rows), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="post-{fmt["id"]}-{today().isoformat()}.csv"'})

@@ -65,3 +65,10 @@ def portal_account_notes(db, user_id):
     from portal_agencies.services import account_notes
 
     return account_notes(db, user_id)
+
+
+@hookimpl
+def portal_post_export_formats():
+    from portal_agencies.post_export import GENERIC_CSV
+
+    return [GENERIC_CSV]

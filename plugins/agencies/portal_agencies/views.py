@@ -123,9 +123,17 @@ NEW_INVITE_KEY = "agencies_new_invite"
 def members(agency_id: int):
     agency = coordinated(agency_id)
     return render("agencies/members.html", agency=agency, rows=agencies.roster(db(), agency.id),
-                  requests=agencies.join_requests(db(), agency.id),
+                  requests=agencies.join_requests(db(), agency.id), post_formats=_post_formats(),
                   invites=agencies.active_invites(db(), agency.id, now()), button=ButtonForm(),
                   new_link=_take_new_invite_link(agency.id))
+
+
+def _post_formats() -> list[dict]:
+    from flask import current_app
+
+    from portal_agencies.post_export import export_formats
+
+    return list(export_formats(current_app.extensions["plugins"].hook.portal_post_export_formats()).values())
 
 
 def _take_new_invite_link(agency_id: int) -> str | None:
