@@ -295,6 +295,10 @@ def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, publi
         if isinstance(least, int) and not isinstance(least, bool):
             if least < 0:
                 c.fail(path + ("min_minutes",), f"{_dotted(path + ('min_minutes',))} must be 0 or more")
+            elif least and package is not None:
+                c.fail(path + ("min_minutes",), f"{_dotted(path + ('min_minutes',))}: a {sources[0]} lesson is "
+                                                "complete when its package says so, so it takes no min_minutes; "
+                                                "remove it")
             elif least > minutes:
                 c.fail(path + ("min_minutes",), f"{_dotted(path + ('min_minutes',))} is {least} but the lesson "
                                                 f"takes {minutes} minutes: a learner would have to wait longer than "

@@ -48,6 +48,14 @@ def test_a_pack_takes_cmi5_and_scorm_lessons_and_checks_them(tmp_path):
     expect_problem(pack.problems(), "pack.yaml", pack.line_of("- id: welcome"), "keep one")
 
 
+def test_a_package_lesson_cannot_hold_a_minimum_time(tmp_path):
+    # The package says when its lesson is complete; a minimum time on the lesson page would keep
+    # a satisfied AU from ever crediting the lesson.
+    pack = mixed_pack(tmp_path)
+    pack.replace(f'au: "{AU}"}}\n', f'au: "{AU}"}}\n    min_minutes: 5\n')
+    expect_problem(pack.problems(), "pack.yaml", pack.line_of("min_minutes"), "min_minutes", "cmi5")
+
+
 @pytest.fixture
 def course(make_app, tmp_path):
     pack = mixed_pack(tmp_path)
