@@ -168,7 +168,7 @@ def test_the_agencies_branch_is_applied(app, database_url):
     config = migrate.alembic_config(database_url, app.extensions["plugins"])
     script = ScriptDirectory.from_config(config)
     branch_head = script.get_revision("agencies@head")
-    assert branch_head.revision == "a002_agy_records"
+    assert branch_head.revision == "a003_agy_annual_hours"
     assert "agencies" in script.get_revision("a001_agencies").branch_labels
     engine = create_engine(database_url)
     try:
@@ -177,7 +177,7 @@ def test_the_agencies_branch_is_applied(app, database_url):
         tables = set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    assert "a002_agy_records" in heads
+    assert "a003_agy_annual_hours" in heads
     assert set(AGENCY_TABLES) <= tables
 
 

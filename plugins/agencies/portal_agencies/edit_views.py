@@ -89,10 +89,13 @@ def member_remove(agency_id: int, member_id: int):
 @login_required
 def settings(agency_id: int):
     agency = coordinated(agency_id)
-    form = AgencySettingsForm(program_manager_email=agency.chp_program_manager_email)
+    form = AgencySettingsForm(program_manager_email=agency.chp_program_manager_email,
+                              annual_hours_required=agency.annual_hours_required,
+                              training_year_start_month=agency.training_year_start_month)
     if form.validate_on_submit():
         agencies.update_agency_settings(db(), agency, form.program_manager_email.data or "", current_user.user.id,
-                                        now())
+                                        now(), annual_hours_required=form.annual_hours_required.data or 0,
+                                        training_year_start_month=form.training_year_start_month.data or 1)
         flash("Settings saved. Certificate copies go to the CHP Program Manager's new address from now on "
               "(prepare the mail again on each SRO's page to re-send one).", "success")
         return redirect(url_for("agencies.settings", agency_id=agency.id), code=303)

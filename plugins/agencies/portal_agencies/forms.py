@@ -61,6 +61,12 @@ class RosterUploadForm(FlaskForm):
 class AgencySettingsForm(FlaskForm):
     program_manager_email = EmailField("CHP Program Manager's email",
                                        [Optional(), Email(check_deliverability=False), Length(max=254)])
+    annual_hours_required = IntegerField("In-service hours each officer must complete a training year (0 for none)",
+                                         [Optional(), NumberRange(min=0, max=400)], default=0)
+    training_year_start_month = SelectField("The training year starts in", coerce=int, choices=[
+        SelectChoice(n, name) for n, name in enumerate(("January", "February", "March", "April", "May", "June", "July",
+                                                         "August", "September", "October", "November", "December"),
+                                                        start=1)], default=1)
 
 
 class ImportApplyForm(FlaskForm):

@@ -20,7 +20,7 @@ from portal_agencies.models import AgencyChange
 
 # The fields each kind of record shows in its history (and nothing else: no token hashes).
 FIELDS = {
-    "agency": ("name", "chp_program_manager_email", "annual_hours_required"),
+    "agency": ("name", "chp_program_manager_email", "annual_hours_required", "training_year_start_month"),
     "award": ("award_number", "award_date", "funded_positions", "mou_submitted_on"),
     "sro": ("name", "role", "hire_date", "placement_date", "training_completed", "expenses_submitted",
             "response_center_reported_on", "response_center_answer", "certificate_filename"),

@@ -17,6 +17,9 @@ class Agency(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=160, unique=True)
     chp_program_manager_email: str = Field(default="", max_length=254)
+    # In-service hours each officer owes a training year (e.g. Utah's 40, July to June); 0: none set.
+    annual_hours_required: int = Field(default=0)
+    training_year_start_month: int = Field(default=1)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

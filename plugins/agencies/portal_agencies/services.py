@@ -74,10 +74,16 @@ def create_agency(db: Session, name: str, coordinator: User, now: datetime, prog
 
 
 def update_agency_settings(db: Session, agency: Agency, program_manager_email: str, actor_id: int | None,
-                           now: datetime) -> None:
-    """The CHP Program Manager's address (certificate copies go to it and to AskCopsRC)."""
+                           now: datetime, annual_hours_required: int | None = None,
+                           training_year_start_month: int | None = None) -> None:
+    """The CHP Program Manager's address (certificate copies go to it and to AskCopsRC), and
+    the in-service hours the agency requires of each officer a training year."""
     before = history.snapshot("agency", agency)
     agency.chp_program_manager_email = (program_manager_email or "").strip().lower()
+    if annual_hours_required is not None:
+        agency.annual_hours_required = annual_hours_required
+    if training_year_start_month is not None:
+        agency.training_year_start_month = training_year_start_month
     db.add(agency)
     history.record_change(db, agency_id=agency.id, kind="agency", record_id=agency.id, action="update",
                           actor_id=actor_id, now=now, before=before, after=history.snapshot("agency", agency),
@@ -292,6 +298,26 @@ class RosterRow:
     enrollments: int
     completions: int
     certificates: list[Certificate]
+    hours_this_year: float = 0.0
+
+
+def training_year(start_month: int, today: date) -> tuple[date, date]:
+    """The training year holding today: from the 1st of its start month, for 12 months."""
+    year = today.year if today.month >= start_month else today.year - 1
+    first = date(year, start_month, 1)
+    return first, rules.add_months(first, 12) - timedelta(days=1)
+
+
+def with_annual_hours(rows: list[RosterRow], agency: Agency, today: date) -> tuple[list[RosterRow], date, date]:
+    """Each member's certificate hours in the current training year; when the agency sets a
+    requirement, those furthest behind it first."""
+    first, last = training_year(agency.training_year_start_month, today)
+    for row in rows:
+        row.hours_this_year = sum(c.hours for c in row.certificates
+                                  if c.status == "valid" and first <= c.completed_on <= last)
+    if agency.annual_hours_required:
+        rows = sorted(rows, key=lambda r: (r.hours_this_year - agency.annual_hours_required, r.user.name))
+    return rows, first, last
 
 
 def roster(db: Session, agency_id: int) -> list[RosterRow]:

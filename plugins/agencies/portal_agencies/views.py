@@ -122,7 +122,8 @@ NEW_INVITE_KEY = "agencies_new_invite"
 @login_required
 def members(agency_id: int):
     agency = coordinated(agency_id)
-    return render("agencies/members.html", agency=agency, rows=agencies.roster(db(), agency.id),
+    rows, year_first, year_last = agencies.with_annual_hours(agencies.roster(db(), agency.id), agency, today())
+    return render("agencies/members.html", agency=agency, rows=rows, year_first=year_first, year_last=year_last,
                   requests=agencies.join_requests(db(), agency.id), post_formats=_post_formats(),
                   invites=agencies.active_invites(db(), agency.id, now()), button=ButtonForm(),
                   new_link=_take_new_invite_link(agency.id))
