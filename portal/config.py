@@ -236,6 +236,9 @@ FIXED: dict[str, Any] = {
         "application/json", "text/csv", "text/plain", "image/svg+xml", "text/vtt",
     ],
     "COMPRESS_ALGORITHM": ["br", "gzip"],
+    # Brotli 6 takes 6-8% off a page for about a millisecond more than the default 4 (11 would take
+    # another 12% for 12 ms): on Slow 3G every 50 bytes before the first paint cost a millisecond.
+    "COMPRESS_BR_LEVEL": 6,
     "COMPRESS_MIN_SIZE": 256,
 }
 

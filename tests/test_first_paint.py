@@ -38,3 +38,27 @@ def test_later_pages_link_the_cached_stylesheet_in_the_head(client):
 def test_an_old_stylesheet_version_in_the_cookie_gets_the_rules_again(client):
     client.set_cookie("portal_css", "0123456789")
     assert "<style>" in client.get("/").get_data(as_text=True)
+
+
+def test_a_first_visit_carries_only_the_rules_its_page_uses(client):
+    """Every byte before the first paint costs time on a slow link: the page gets the first-paint
+    rules whose selectors can match its own elements, not the whole first-paint part."""
+    from portal.common import first_paint
+
+    everything = first_paint._stylesheet()[0]
+    home = client.get("/").get_data(as_text=True)
+    style = re.search(r"<style>(.*?)</style>", home, flags=re.S).group(1)
+    assert len(style) < len(everything) * 0.8
+    assert "header.site{" in style and ":root{" in style  # the page's own elements and the variables
+    assert "fieldset.question" not in style and "table.stack" not in style  # no question, no table here
+    assert "fieldset.question" in everything and "table.stack" in everything
+
+
+def test_first_paint_rules_are_chosen_by_the_elements_and_classes_on_the_page():
+    from portal.common.first_paint import rules_for
+
+    css = ":root{--a:1}a{color:red}.x .y{top:0}@media (max-width:1px){fieldset.q{left:0}p{right:0}}label:has(input){x:y}"
+    assert rules_for(css, frozenset({"a", "p"}), frozenset()) == ":root{--a:1}a{color:red}@media (max-width:1px){p{right:0}}"
+    assert rules_for(css, frozenset({"label"}), frozenset({"x"})) == ":root{--a:1}"
+    assert rules_for(css, frozenset({"label", "input", "fieldset"}), frozenset({"x", "y", "q"})) == (
+        ":root{--a:1}.x .y{top:0}@media (max-width:1px){fieldset.q{left:0}}label:has(input){x:y}")
