@@ -19,7 +19,7 @@ import io
 import re
 
 from tests.helpers import outbox, session_data, submit, without_csrf
-from tests.learning.journey import learner_get_paths, open_attempt_of
+from tests.learning.journey import NOT_A_LEARNERS, learner_get_paths, open_attempt_of
 from tests.security.canary_pack import CHOICE_MARKER, FEEDBACK_MARKER, KEY_MARKER, PACK_ID, config
 from tests.security.canary_pack.seeded import (FINISHED, POST_OPEN, PRE_OPEN, SCORE_MARKER, build_world,
                                                finish_course)
@@ -119,7 +119,7 @@ def walk_everything(world, who, email=None) -> Walk:
         paths |= set(learner_get_paths(app, email, extra_attempt_ids=[world.ids["post_attempt"],
                                                                       world.ids["other_post_attempt"]]))
     for rule in app.url_map.iter_rules():
-        if "GET" in rule.methods:
+        if "GET" in rule.methods and rule.endpoint not in NOT_A_LEARNERS:
             paths |= set(world.paths(rule))
     # Versioned static assets and the other packs' authored files are the same for everyone and
     # hold nothing of a learner's; the canary course's files (and its secret ones) are walked.
