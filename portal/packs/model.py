@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,11 +31,20 @@ class Video:
     light: str | None
     duration_seconds: int | None
     renditions: tuple[tuple[str, int], ...] = ()  # (file, height in pixels), smallest first
+    poster_sources: tuple[str, ...] = ()  # the poster in modern formats, best first
 
     def files(self) -> tuple[str, ...]:
         """Every pack file this video uses."""
         return tuple(f for f in (self.file, self.captions, self.transcript, self.poster, self.light,
-                                 *(r[0] for r in self.renditions)) if f)
+                                 *(r[0] for r in self.renditions), *self.poster_sources) if f)
+
+    def poster_for(self, accept: str) -> str | None:
+        """The poster for a browser whose page request sent this Accept header: the first of the
+        modern formats it names (a poster attribute takes one URL, no <picture>), else `poster`."""
+        for source in self.poster_sources:
+            if mimetypes.guess_type(source)[0] in accept:
+                return source
+        return self.poster or (self.poster_sources[-1] if self.poster_sources else None)
 
 
 @dataclass(frozen=True)

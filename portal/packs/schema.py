@@ -108,6 +108,7 @@ class VideoEntry(Entry):
     captions: Text | None = None
     transcript: Text | None = None
     poster: Text | None = None
+    poster_sources: list[Text] = Field(default_factory=list)  # the poster in AVIF, WebP…, best first
     light: Text | None = None
     renditions: list[Rendition] = Field(default_factory=list)
     duration_seconds: Whole | None = None

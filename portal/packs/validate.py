@@ -248,9 +248,17 @@ def _video(c: _Checker, item: dict, path: tuple) -> Video | None:
                 c.fail(path + ("renditions", index, "file"), message)
             if isinstance(entry.get("height"), int) and entry["height"] > 0:
                 renditions.append((rendition, int(entry["height"])))
+    posters = []
+    listed = video.get("poster_sources")  # the schema reports anything but a list of paths
+    for index, name in enumerate(listed if isinstance(listed, list) else []):
+        if (source := c.file(dict(enumerate(listed)), index, path + ("poster_sources",))) and \
+                (message := content_problem(c.root / source, source, "image")):
+            c.fail(path + ("poster_sources", index), message)
+        elif source:
+            posters.append(source)
     return Video(file, url or None, captions, c.file(video, "transcript", path, required=False),
                  c.file(video, "poster", path, required=False), c.file(video, "light", path, required=False),
-                 duration, tuple(sorted(renditions, key=lambda r: r[1])))
+                 duration, tuple(sorted(renditions, key=lambda r: r[1])), tuple(posters))
 
 
 def _lessons(root, c: _Checker, data: dict, key: str, kind: str, problems, public: set[str]) -> list[Lesson]:

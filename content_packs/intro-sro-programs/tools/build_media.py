@@ -8,6 +8,7 @@ What it builds (all outputs are overwritten on every run):
 * ``pack/media/01-sro-role.vtt``        WebVTT captions, one cue per narrated sentence
 * ``pack/media/01-sro-role.txt``        plain-text transcript
 * ``pack/media/01-sro-role.jpg``        poster frame (< 40 KB)
+* ``pack/media/01-sro-role.avif``, ``.webp``  the poster in modern formats (9 and 14 KB)
 * ``pack/downloads/sro-program-handout.pdf``  all lesson Markdown rendered as one handout
 * ``pack/downloads/mou-checklist.pdf``        rendered from ``tools/mou-checklist.md``
 
