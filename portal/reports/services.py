@@ -273,3 +273,39 @@ def completions_by_month(db: Session, pack_ids: list[str], year: int | None = No
               WHERE passed_at IS NOT NULL AND pack_id IN {packs_sql}{year_sql}
               GROUP BY {month} ORDER BY month"""
     return [(m, int(n) if n >= MIN_GROUP else None) for m, n in db.connection().execute(text(sql), params).all()]
+
+
+@dataclass
+class LessonTime:
+    lesson_id: str
+    learners: int | None  # distinct learners who completed the lesson; None: fewer than MIN_GROUP
+    median_minutes: int | None  # None: fewer than MIN_GROUP learners (suppressed)
+
+
+def lesson_times(db: Session, pack_id: str, year: int | None = None) -> list[LessonTime]:
+    """For each lesson, the median of the time the server measured on it (a whole minute) over the
+    enrollments that completed it; a time is not a score, so it is suppressed under MIN_GROUP
+    distinct learners only. The median by window functions, the same on SQLite and PostgreSQL."""
+    params = {"pack": pack_id}
+    year_sql = ""
+    if year is not None:
+        year_sql, params["year"] = " AND e.session_year = :year", year
+    sql = f"""
+    WITH done AS (
+        SELECT p.lesson_id, e.user_id, p.seconds_spent,
+               ROW_NUMBER() OVER (PARTITION BY p.lesson_id ORDER BY p.seconds_spent) AS rn,
+               COUNT(*) OVER (PARTITION BY p.lesson_id) AS n
+        FROM lesson_progress p JOIN enrollment e ON e.id = p.enrollment_id
+        WHERE e.pack_id = :pack AND p.completed_at IS NOT NULL{year_sql}
+    )
+    SELECT lesson_id, COUNT(DISTINCT user_id),
+           AVG(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN seconds_spent END)
+    FROM done GROUP BY lesson_id
+    """
+    rows = []
+    for lesson_id, learners, median in db.connection().execute(text(sql), params).all():
+        if int(learners) < MIN_GROUP or median is None:
+            rows.append(LessonTime(lesson_id, None, None))
+        else:
+            rows.append(LessonTime(lesson_id, int(learners), round(float(median) / 60)))
+    return rows

@@ -81,8 +81,9 @@ def _item_rows():
 def items():
     pack, year, rows = _item_rows()
     texts = {q.id: q.text for q in pack.questions}
+    times = {t.lesson_id: t for t in reports.lesson_times(db(), pack.id, year)}
     return render("reports/items.html", pack=pack, rows=rows, texts=texts, year=year, min_group=reports.MIN_GROUP,
-                  easy=reports.EASY, hard=reports.HARD)
+                  easy=reports.EASY, hard=reports.HARD, times=times)
 
 
 def _csv(name: str, header: list[str], rows: list[list]) -> Response:
