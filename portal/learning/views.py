@@ -115,6 +115,12 @@ def lesson(pack_id: str, lesson_id: str):
 def complete(pack_id: str, lesson_id: str):
     pack = course_or_404(pack_id)
     enrollment = study_enrollment(pack.id)
+    lesson = pack.lesson(lesson_id)
+    if lesson is not None and lesson.package is not None and lesson_id not in learning.completed_lesson_ids(
+            db(), enrollment.id):
+        # A lesson made of a cmi5 AU or SCORM SCO is complete when the package says so (portal/standards).
+        return refuse(learning.LearningError("This lesson is complete when you finish it in the course window.",
+                                             409), url_for("learning.lesson", pack_id=pack.id, lesson_id=lesson_id))
     try:
         with writing() as w:
             learning.complete_lesson(w, w.get(Enrollment, enrollment.id), pack, lesson_id, now(), portal_tz(),
