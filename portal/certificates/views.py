@@ -11,6 +11,7 @@ from portal.common.security import limiter
 from portal.common.web import db, now, render, services, writing
 from portal.learning import services as learning
 from portal.learning.models import Enrollment
+from portal.learning.progress import hours_and_minutes, seconds_on_lessons
 from portal.learning.web import course_or_404, portal_tz, refuse
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
@@ -36,7 +37,10 @@ def _own(number: str) -> Certificate:
 @bp.get("/my/certificates")
 @login_required
 def mine():
-    return render("certificates/mine.html", certificates=certificates.certificates_of(db(), current_user.user.id))
+    held = certificates.certificates_of(db(), current_user.user.id)
+    seconds = seconds_on_lessons(db(), [c.enrollment_id for c in held])
+    return render("certificates/mine.html", certificates=held,
+                  times={c.id: hours_and_minutes(seconds.get(c.enrollment_id, 0)) for c in held})
 
 
 @bp.post("/learn/<pack_id>/certificate")

@@ -36,14 +36,28 @@ class EnrollmentStatus:
 
     @property
     def time_on_lessons(self) -> str:
-        hours, minutes = divmod(self.seconds // 60, 60)
-        return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+        return hours_and_minutes(self.seconds)
 
     @property
     def label(self) -> str:
         if self.state == "in_progress":
             return f"In progress: {self.lessons_done} of {self.lessons_total} lessons"
         return STATE_LABELS[self.state]
+
+
+def hours_and_minutes(seconds: int) -> str:
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def seconds_on_lessons(db: Session, enrollment_ids: list[int]) -> dict[int, int]:
+    """The time the server measured on each enrollment's lessons, in seconds."""
+    if not enrollment_ids:
+        return {}
+    rows = db.exec(select(LessonProgress.enrollment_id, func.sum(LessonProgress.seconds_spent))
+                   .where(LessonProgress.enrollment_id.in_(enrollment_ids))
+                   .group_by(LessonProgress.enrollment_id)).all()
+    return {enrollment_id: int(spent or 0) for enrollment_id, spent in rows}
 
 
 def describe_enrollments(db: Session, enrollments: list[Enrollment], packs: dict[str, Pack], now: datetime,
