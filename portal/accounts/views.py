@@ -77,11 +77,11 @@ def verify_resend():
 @bp.route("/verify/<token>", methods=["GET", "POST"])
 def verify(token: str):
     form = ConfirmForm()
-    if accounts.find_valid_token(db(), token, accounts.PURPOSE_VERIFY, now()) is None:
+    if accounts.find_valid_token(db(), token, accounts.PURPOSE_VERIFY, now(), services().lifetimes) is None:
         return render("accounts/link_invalid.html", status=404, resend=True)
     if form.validate_on_submit():
         try:
-            accounts.verify_email(db(), token, now())
+            accounts.verify_email(db(), token, now(), services().lifetimes)
         except accounts.AccountError as error:
             return render("accounts/link_invalid.html", status=404, resend=True, message=error.message)
         flash("Your email address is confirmed. You can now enroll in courses.", "success")
