@@ -22,6 +22,8 @@ from tests.packs.packtools import REPO, new_starter
 DOCS = (REPO / "docs" / "content-packs.md").read_text(encoding="utf-8")
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+AVIF = b"\x00\x00\x00\x1cftypavif" + b"\x00" * 32
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32
 VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nThe officer chooses a well-lit place to stop.\n"
 PACK_ID = "traffic-stops-101"
 
@@ -64,6 +66,8 @@ def write_pack_from_the_docs(parent: Path):
     for name in ("stop-basics-light.mp4", "stop-basics-1080.mp4", "approach-light.mp4"):
         folder.write(f"media/{name}", MP4)
     folder.write("media/stop-basics.jpg", JPEG)
+    folder.write("media/stop-basics.avif", AVIF)  # the guide's poster_sources
+    folder.write("media/stop-basics.webp", WEBP)
     folder.write("media/approach.jpg", JPEG)
     folder.write("media/stop-basics.txt", "The officer chooses a well-lit place to stop.\n")
     return folder
